@@ -1,0 +1,167 @@
+"""`rag index | articles | remove | doctor | ask | chat | eval | serve`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from rag.errors import RagError
+from rag.settings import Settings, go_offline
+
+err_console = Console(stderr=True)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from env/rag.toml, overridden by the command-line options given."""
+    overrides = {
+        key: value
+        for key, value in {
+            "index_dir": getattr(args, "index_dir", None),
+            "chroma_url": getattr(args, "chroma_url", None),
+        }.items()
+        if value is not None
+    }
+    return Settings(**overrides)
+
+
+def cmd_index(args: argparse.Namespace, out: Console) -> int:
+    from rag.indexer import Progress as IndexProgress
+    from rag.indexer import index_paths, open_index
+    from rag.store import wipe_index
+
+    settings = settings_from(args)
+    if args.rebuild:
+        wipe_index(settings)
+    store, embedder = open_index(settings)
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        raise RagError(f"No such file or folder: {', '.join(map(str, missing))}")
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} chunks"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, disable=args.json) as bar:
+        task = bar.add_task("Embedding", total=None)
+
+        def show(p: IndexProgress) -> None:
+            bar.update(task, completed=p.done, total=p.total)
+
+        report = index_paths(args.paths, store, embedder, settings, prune=args.prune, progress=show)
+    if args.json:
+        out.print_json(json.dumps(asdict(report)))
+        return 0
+    out.print(
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {report.unchanged},"
+        f" skipped {len(report.skipped)}, duplicates {len(report.duplicates)},"
+        f" removed {len(report.removed)} — {report.chunks} chunks embedded"
+    )
+    if report.recovered:
+        out.print(f"recovered from an interrupted run: {len(report.recovered)} articles redone")
+    for skip in report.skipped:
+        out.print(f"  skipped {escape(skip.origin)}: {escape(skip.reason)}")
+    for origin, twin in report.duplicates:
+        out.print(f"  duplicate {escape(origin)}: same text as {twin}")
+    return 0
+
+
+def cmd_articles(args: argparse.Namespace, out: Console) -> int:
+    from rag.indexer import open_index
+
+    store, _ = open_index(settings_from(args), for_queries=True)
+    rows = store.articles()
+    if args.json:
+        keys = ("id", "title", "source", "date", "url", "author", "n_chunks", "origin")
+        out.print_json(json.dumps([{k: getattr(a, k) for k in keys} for a in rows]))
+        return 0
+    table = Table("id", "title", "source", "date", "chunks")
+    for a in rows:
+        table.add_row(a.id, escape(a.title), escape(a.source), a.date, str(a.n_chunks))
+    out.print(table)
+    out.print(f"{len(rows)} articles, {sum(a.n_chunks for a in rows)} chunks")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, out: Console) -> int:
+    from rag.indexer import open_index
+
+    store, _ = open_index(settings_from(args), for_queries=True)
+    unknown = [i for i in args.ids if store.article(i) is None]
+    if unknown:
+        raise RagError(f"No article with id {', '.join(unknown)}: see `rag articles`.")
+    store.remove(args.ids)
+    out.print(f"removed {len(args.ids)} article(s)")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, out: Console) -> int:
+    from rag.doctor import run_checks
+
+    checks = run_checks(settings_from(args))
+    if args.json:
+        out.print_json(json.dumps([asdict(c) for c in checks]))
+    else:
+        for c in checks:
+            mark = "[green]ok[/]" if c.ok else "[red]FAIL[/]"
+            out.print(f"{mark}  {c.name}: {escape(c.detail)}")
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All subcommands and their options."""
+    parser = argparse.ArgumentParser(prog="rag", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace, Console], int], help_: str):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--index-dir", type=Path, help="index directory (default: index/)")
+        p.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("index", cmd_index, "Index files or folders of articles.")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
+    p.add_argument("--rebuild", action="store_true", help="delete the index and build it anew")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = add("articles", cmd_articles, "List the indexed articles.")
+    p.add_argument("--json", action="store_true")
+
+    p = add("remove", cmd_remove, "Remove articles from the index by id.")
+    p.add_argument("ids", nargs="+")
+
+    p = add("doctor", cmd_doctor, "Check that the index and models are healthy and consistent.")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `rag` console script."""
+    go_offline()
+    args = build_parser().parse_args(argv)
+    out = Console()
+    try:
+        return args.func(args, out)
+    except RagError as err:
+        err_console.print(f"[red]error:[/] {escape(str(err))}")
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted: run the same command again to finish; nothing is lost")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""`rag doctor`: is the index healthy and consistent, and are the models where they should be?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.errors import RagError
+from rag.settings import Settings
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Run every check; a failing check never stops the others."""
+    from rag.indexer import open_index
+
+    checks: list[Check] = []
+    try:
+        store, embedder = open_index(settings, for_queries=True)
+    except RagError as err:
+        return [Check("index", False, str(err))]
+    checks.append(Check("embedding model", True, f"{embedder.model_id}, {embedder.dim} dims"))
+    info = store.info()
+    checks.append(
+        Check(
+            "index",
+            info["articles"] > 0,
+            f"{info['articles']} articles, {info['chunks']} chunks, {info['vectors']} vectors"
+            f" in {info['chroma']}" + ("" if info["articles"] else " — run `rag index DIR`"),
+        )
+    )
+    problems = store.problems()
+    checks.append(
+        Check(
+            "consistency",
+            not problems,
+            "; ".join(problems) or "manifest, keyword index and Chroma agree",
+        )
+    )
+    checks.append(_llm_check(settings))
+    return checks
+
+
+def _llm_check(settings: Settings) -> Check:
+    from rag.llm import make_llm
+
+    try:
+        llm = make_llm(settings)
+    except RagError as err:
+        return Check("llm", False, str(err))
+    if llm is None:
+        return Check("llm", True, "none: answers are extractive quotes")
+    return Check("llm", True, f"{llm.name} (configured; starts on the first question)")

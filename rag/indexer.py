@@ -1,0 +1,188 @@
+"""Bring the index in step with a set of files: add new articles, replace changed ones, skip
+duplicates and bad files with a reason, optionally prune articles whose files are gone."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rag.articles import Article, Skipped, find_files, load_file
+from rag.chunking import Chunk, chunk_text
+from rag.embeddings import Embedder
+from rag.settings import Settings
+from rag.store import Store, StoredArticle, record_hash
+
+WRITE_BATCH_CHUNKS = 256
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did, for the summary the user sees."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    moved: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Chunks embedded so far out of the chunks this run has to embed."""
+
+    done: int
+    total: int
+    message: str = ""
+
+
+def stamp_for(settings: Settings, embedder: Embedder) -> dict[str, str | int]:
+    """What must match between an index and the settings that read it."""
+    return {
+        "embed_model": embedder.model_id,
+        "embed_dim": embedder.dim,
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap": settings.chunk_overlap,
+    }
+
+
+def _file_of(origin: str) -> str:
+    return origin.split("#", 1)[0]
+
+
+def _resolve_id(article: Article, known: dict[str, StoredArticle], taken: dict[str, str]) -> str:
+    """Keep the article's id unless another existing file already owns it; then add a suffix."""
+    owner = taken.get(article.id) or (known[article.id].origin if article.id in known else None)
+    if owner is None or _file_of(owner) == _file_of(article.origin):
+        return article.id
+    if article.id not in taken and not os.path.exists(_file_of(owner)):
+        return article.id  # the file moved: it keeps its id
+    return f"{article.id}-{hashlib.sha1(article.origin.encode()).hexdigest()[:6]}"
+
+
+def plan(
+    articles: Iterable[Article | Skipped],
+    known: dict[str, StoredArticle],
+    report: IndexReport,
+    taken: dict[str, str],
+) -> Iterator[tuple[Article, bool]]:
+    """Decide per article: yield (article, is_update) for what must be written; record the rest.
+
+    `known` is the manifest; `report` collects skips, duplicates and moves; `taken` collects
+    the id -> origin of every article read.
+    """
+    by_hash = {a.content_hash: a.id for a in known.values()}
+    for item in articles:
+        if isinstance(item, Skipped):
+            report.skipped.append(item)
+            continue
+        article = replace(item, id=_resolve_id(item, known, taken))
+        if article.id in taken:
+            report.skipped.append(Skipped(article.origin, f"duplicate id {article.id!r}"))
+            continue
+        taken[article.id] = article.origin
+        old = known.get(article.id)
+        if old is not None and old.record_hash == record_hash(article):
+            report.unchanged += 1
+            if old.origin != article.origin:
+                report.moved[article.id] = article.origin
+            continue
+        twin = by_hash.get(article.content_hash)
+        if twin is not None and twin != article.id:
+            report.duplicates.append((article.origin, twin))
+            continue
+        by_hash[article.content_hash] = article.id
+        yield article, old is not None
+
+
+def index_paths(
+    paths: Iterable[Path],
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    prune: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+) -> IndexReport:
+    """Index files and folders into the store; safe to interrupt and re-run at any point."""
+    report = IndexReport(recovered=store.recover())
+    known = {a.id: a for a in store.articles()}
+    files = find_files(paths)
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    loaded = (item for path in files for item in load_file(path, max_bytes))
+
+    todo: list[tuple[Article, bool, list[Chunk]]] = []
+    taken: dict[str, str] = {}
+    for article, is_update in plan(loaded, known, report, taken):
+        chunks = chunk_text(article.id, article.text, settings.chunk_tokens, settings.chunk_overlap)
+        if not chunks:
+            report.skipped.append(Skipped(article.origin, "no text to index"))
+            continue
+        todo.append((article, is_update, chunks))
+
+    total = sum(len(c) for _, _, c in todo)
+    done = 0
+    if progress:
+        progress(Progress(0, total, f"{len(todo)} articles to embed"))
+    batch: list[tuple[Article, bool, list[Chunk]]] = []
+    for i, entry in enumerate(todo):
+        batch.append(entry)
+        if sum(len(c) for _, _, c in batch) >= WRITE_BATCH_CHUNKS or i == len(todo) - 1:
+            done += _write(batch, store, embedder, report)
+            batch = []
+            if progress:
+                progress(Progress(done, total))
+    report.chunks = done
+    store.set_origins(report.moved)
+
+    if prune:
+        report.removed = _prunable(known, files, taken)
+        store.remove(report.removed)
+    return report
+
+
+def _write(
+    batch: list[tuple[Article, bool, list[Chunk]]],
+    store: Store,
+    embedder: Embedder,
+    report: IndexReport,
+) -> int:
+    """Embed a batch of articles, replace their old versions and store them."""
+    texts = [c.text for _, _, chunks in batch for c in chunks]
+    vectors = embedder.embed_documents(texts)
+    store.remove([a.id for a, is_update, _ in batch if is_update])
+    items, pos = [], 0
+    for article, _, chunks in batch:
+        items.append((article, chunks, vectors[pos : pos + len(chunks)]))
+        pos += len(chunks)
+    store.add(items)
+    for article, is_update, _ in batch:
+        (report.updated if is_update else report.added).append(article.id)
+    return len(texts)
+
+
+def _prunable(
+    known: dict[str, StoredArticle], files: list[Path], taken: dict[str, str]
+) -> list[str]:
+    """Articles whose file is gone, or whose file was read now but no longer holds them."""
+    read_files = {str(p.resolve()) for p in files}
+    gone = []
+    for article in known.values():
+        path = _file_of(taken.get(article.id, article.origin))
+        if not os.path.exists(path) or (path in read_files and article.id not in taken):
+            gone.append(article.id)
+    return sorted(gone)
+
+
+def open_index(settings: Settings, *, for_queries: bool = False) -> tuple[Store, Embedder]:
+    """The configured embedder and the store it reads and writes."""
+    from rag.embeddings import make_embedder
+
+    embedder = make_embedder(settings, for_queries=for_queries)
+    return Store(settings, stamp_for(settings, embedder)), embedder

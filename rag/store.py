@@ -1,0 +1,502 @@
+"""The index on disk: Chroma vectors plus a SQLite manifest that also holds the BM25 (FTS5) index.
+
+Writes follow one protocol so a killed process never leaves a half-written article visible:
+the manifest row is written as `pending`, vectors go to Chroma, then the chunks, keyword index
+and `ready` state commit in one SQLite transaction. `recover()` rolls back anything left pending.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from rag.articles import Article
+from rag.chunking import Chunk
+from rag.errors import ConfigError, IndexMismatch, StoreError
+from rag.settings import Settings
+
+CHROMA_BATCH = 4000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, origin TEXT NOT NULL, content_hash TEXT NOT NULL,
+    record_hash TEXT NOT NULL, title TEXT, source TEXT, date TEXT, url TEXT, author TEXT,
+    text TEXT NOT NULL, n_chunks INTEGER NOT NULL, state TEXT NOT NULL,
+    indexed_at TEXT DEFAULT CURRENT_TIMESTAMP);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE TABLE IF NOT EXISTS chunks (
+    rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
+    idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, tokenize = 'porter unicode61 remove_diacritics 2');
+"""
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "the",
+        "their",
+        "there",
+        "they",
+        "this",
+        "to",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article row of the manifest, without its text unless asked for."""
+
+    id: str
+    origin: str
+    content_hash: str
+    record_hash: str
+    title: str
+    source: str
+    date: str
+    url: str
+    author: str
+    n_chunks: int
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some sources and a date range (ISO dates, inclusive)."""
+
+    sources: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.since or self.until)
+
+
+def record_hash(article: Article) -> str:
+    """Hash of text and metadata: a change to either re-indexes the article."""
+    import hashlib
+
+    fields = [article.title, article.source, article.date, article.url, article.author]
+    return hashlib.sha256("\x1f".join([*fields, article.text]).encode()).hexdigest()
+
+
+def date_number(date: str) -> int:
+    """`2014-03-03` -> 20140303 (0 when unknown), so Chroma can filter dates numerically."""
+    digits = re.sub(r"\D", "", date)[:8]
+    return int(digits.ljust(8, "0")) if digits else 0
+
+
+def fts_query(text: str) -> str:
+    """Turn a free-text question into an FTS5 OR-query of its quoted content words."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+class Store:
+    """Chroma (embedded or server) plus the SQLite manifest and keyword index in `index_dir`."""
+
+    def __init__(self, settings: Settings, stamp: dict[str, str | int]) -> None:
+        self.settings = settings
+        self.stamp = {k: str(v) for k, v in stamp.items()}
+        index_dir = settings.index_dir
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                index_dir / "manifest.sqlite3", check_same_thread=False, timeout=30
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as err:
+            raise StoreError(f"Cannot open the index in {index_dir}: {err}") from None
+        self._lock = threading.RLock()
+        self._check_stamp()
+        self._collection = self._open_chroma()
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.vectors = ChromaVectorStore(chroma_collection=self._collection)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _check_stamp(self) -> None:
+        stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        if not stored:
+            with self._db:
+                self._db.executemany("INSERT INTO meta VALUES (?, ?)", self.stamp.items())
+            return
+        diff = {k: (stored.get(k), v) for k, v in self.stamp.items() if stored.get(k) != v}
+        if diff:
+            what = ", ".join(f"{k}: index has {a}, settings say {b}" for k, (a, b) in diff.items())
+            raise IndexMismatch(
+                f"The index in {self.settings.index_dir} was built differently ({what}). "
+                "Run `rag index --rebuild` to rebuild it with the current settings."
+            )
+
+    def _open_chroma(self):  # noqa: ANN202 - chromadb's Collection type
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        url = self.settings.chroma_url
+        try:
+            if url:
+                parsed = urlparse(url)
+                if not parsed.hostname:
+                    raise ConfigError(f"RAG_CHROMA_URL {url!r} is not a URL like http://host:8000")
+                client = chromadb.HttpClient(
+                    host=parsed.hostname,
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=chroma_settings,
+                )
+            else:
+                client = chromadb.PersistentClient(
+                    path=str(self.settings.index_dir / "chroma"), settings=chroma_settings
+                )
+            collection = client.get_or_create_collection(
+                self.settings.collection,
+                metadata={"hnsw:space": "cosine", **self.stamp},
+                embedding_function=None,
+            )
+        except ConfigError:
+            raise
+        except Exception as err:  # chromadb raises many kinds; the user needs one message
+            where = url or str(self.settings.index_dir / "chroma")
+            raise StoreError(f"Cannot open Chroma at {where}: {err}") from None
+        theirs = {k: str(v) for k, v in (collection.metadata or {}).items() if k in self.stamp}
+        if theirs and theirs != self.stamp:
+            raise IndexMismatch(
+                f"Chroma collection {self.settings.collection!r} was built with {theirs}. "
+                "Run `rag index --rebuild` to rebuild it with the current settings."
+            )
+        return collection
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._db:
+            yield self._db
+
+    def add(self, items: Sequence[tuple[Article, list[Chunk], list[list[float]]]]) -> None:
+        """Write articles with their chunks and vectors, all-or-nothing per call."""
+        if not items:
+            return
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO articles (id, origin, content_hash, record_hash, title,"
+                " source, date, url, author, text, n_chunks, state)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,'pending')",
+                [
+                    (
+                        a.id,
+                        a.origin,
+                        a.content_hash,
+                        record_hash(a),
+                        a.title,
+                        a.source,
+                        a.date,
+                        a.url,
+                        a.author,
+                        a.text,
+                        len(chunks),
+                    )
+                    for a, chunks, _ in items
+                ],
+            )
+        nodes = [
+            TextNode(
+                id_=c.id,
+                text=c.text,
+                embedding=vector,
+                metadata={
+                    "article_id": a.id,
+                    "source": a.source,
+                    "date_num": date_number(a.date),
+                    "start": c.start,
+                    "end": c.end,
+                },
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=a.id)},
+            )
+            for a, chunks, vectors in items
+            for c, vector in zip(chunks, vectors, strict=True)
+        ]
+        for i in range(0, len(nodes), CHROMA_BATCH):
+            self.vectors.add(nodes[i : i + CHROMA_BATCH])
+        with self._tx() as db:
+            for a, chunks, _ in items:
+                for c in chunks:
+                    cur = db.execute(
+                        'INSERT INTO chunks (id, article_id, idx, start, "end", text)'
+                        " VALUES (?,?,?,?,?,?)",
+                        (c.id, a.id, c.index, c.start, c.end, c.text),
+                    )
+                    db.execute(
+                        "INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)",
+                        (cur.lastrowid, c.text),
+                    )
+            db.executemany(
+                "UPDATE articles SET state = 'ready' WHERE id = ?", [(a.id,) for a, _, _ in items]
+            )
+
+    def remove(self, article_ids: Sequence[str]) -> None:
+        """Delete articles, their chunks, vectors and keyword entries."""
+        ids = list(article_ids)
+        if not ids:
+            return
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE articles SET state = 'deleting' WHERE id = ?", [(i,) for i in ids]
+            )
+        self._purge(ids)
+
+    def _purge(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            self._collection.delete(where={"article_id": {"$in": part}})
+            marks = ",".join("?" * len(part))
+            with self._tx() as db:
+                rids = [
+                    (r,)
+                    for (r,) in db.execute(
+                        f"SELECT rid FROM chunks WHERE article_id IN ({marks})", part
+                    )
+                ]
+                db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", rids)
+                db.execute(f"DELETE FROM chunks WHERE article_id IN ({marks})", part)
+                db.execute(f"DELETE FROM articles WHERE id IN ({marks})", part)
+
+    def set_origins(self, origins: dict[str, str]) -> None:
+        """Record where moved articles now live."""
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE articles SET origin = ? WHERE id = ?", [(o, i) for i, o in origins.items()]
+            )
+
+    def recover(self) -> list[str]:
+        """Roll back writes a killed process left unfinished; returns the article ids affected."""
+        with self._lock:
+            ids = [r for (r,) in self._db.execute("SELECT id FROM articles WHERE state != 'ready'")]
+        self._purge(ids)
+        return ids
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def articles(self, with_text: bool = False) -> list[StoredArticle]:
+        """All ready articles, ordered by id."""
+        text = "text" if with_text else "''"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, origin, content_hash, record_hash, title, source, date, url, author,"
+                f" n_chunks, {text} FROM articles WHERE state = 'ready' ORDER BY id"
+            ).fetchall()
+        return [StoredArticle(*row) for row in rows]
+
+    def article(self, article_id: str) -> StoredArticle | None:
+        """One ready article with its text, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, origin, content_hash, record_hash, title, source, date, url, author,"
+                " n_chunks, text FROM articles WHERE id = ? AND state = 'ready'",
+                (article_id,),
+            ).fetchone()
+        return StoredArticle(*row) if row else None
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id (missing ids are left out)."""
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                f'SELECT article_id, idx, start, "end", text FROM chunks WHERE id IN ({marks})',
+                list(chunk_ids),
+            ).fetchall()
+        return {c.id: c for c in (Chunk(*row) for row in rows)}
+
+    def count_chunks(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def sources(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT source FROM articles WHERE state='ready' AND source != ''"
+                " ORDER BY source"
+            )
+            return [r for (r,) in rows]
+
+    def dense_search(
+        self, vector: list[float], k: int, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunks by cosine similarity: [(chunk_id, similarity)], best first."""
+        import math
+
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        where = _chroma_where(filters or Filters())
+        result = self.vectors.query(
+            VectorStoreQuery(query_embedding=vector, similarity_top_k=k), where=where
+        )
+        # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cos.
+        return [
+            (node_id, 1.0 + math.log(max(sim, 1e-12)))
+            for node_id, sim in zip(result.ids or [], result.similarities or [], strict=True)
+        ]
+
+    def keyword_search(
+        self, text: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        """BM25 over chunk text (SQLite FTS5): [(chunk_id, score)], best first, no zero scores."""
+        query = fts_query(text)
+        if not query:
+            return []
+        sql = (
+            "SELECT c.id, -bm25(chunks_fts) AS score FROM chunks_fts"
+            " JOIN chunks c ON c.rid = chunks_fts.rowid"
+        )
+        args: list[str | int] = [query]
+        conds = ["chunks_fts MATCH ?"]
+        if filters:  # None or empty Filters: no join
+            sql += " JOIN articles a ON a.id = c.article_id"
+            if filters.sources:
+                conds.append(f"a.source IN ({','.join('?' * len(filters.sources))})")
+                args.extend(filters.sources)
+            if filters.since:
+                conds.append("a.date >= ?")
+                args.append(filters.since)
+            if filters.until:
+                conds.append("a.date != '' AND a.date <= ?")
+                args.append(filters.until)
+        sql += " WHERE " + " AND ".join(conds) + " ORDER BY bm25(chunks_fts) LIMIT ?"
+        args.append(k)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [(cid, score) for cid, score in rows if score > 0]
+
+    def vector_ids(self, article_id: str) -> list[str]:
+        """Chunk ids Chroma holds for one article (consistency checks)."""
+        return self._collection.get(where={"article_id": article_id}, include=[])["ids"]
+
+    def vector_count(self) -> int:
+        return self._collection.count()
+
+    def problems(self) -> list[str]:
+        """Inconsistencies between manifest, keyword index and Chroma; empty when healthy."""
+        found = []
+        with self._lock:
+            db = self._db
+            unfinished = db.execute("SELECT count(*) FROM articles WHERE state != 'ready'")
+            if (n := unfinished.fetchone()[0]) > 0:
+                found.append(f"{n} articles from an interrupted run (`rag index` finishes them)")
+            bad = db.execute(
+                "SELECT a.id FROM articles a LEFT JOIN chunks c ON c.article_id = a.id"
+                " WHERE a.state = 'ready' GROUP BY a.id HAVING count(c.id) != a.n_chunks"
+            ).fetchall()
+            if bad:
+                found.append(f"{len(bad)} articles with missing chunks, e.g. {bad[0][0]}")
+            chunk_ids = {r for (r,) in db.execute("SELECT id FROM chunks")}
+            fts = db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
+        if fts != len(chunk_ids):
+            found.append(f"keyword index has {fts} entries for {len(chunk_ids)} chunks")
+        vector_ids: set[str] = set()
+        total = self._collection.count()
+        for offset in range(0, total, CHROMA_BATCH):
+            got = self._collection.get(include=[], limit=CHROMA_BATCH, offset=offset)
+            vector_ids.update(got["ids"])
+        if missing := chunk_ids - vector_ids:
+            found.append(f"{len(missing)} chunks have no vector, e.g. {min(missing)}")
+        if orphans := vector_ids - chunk_ids:
+            found.append(f"{len(orphans)} vectors belong to no article, e.g. {min(orphans)}")
+        return found
+
+    def info(self) -> dict[str, str | int]:
+        """What the index is: where, which model and chunking, how big."""
+        return {
+            "index_dir": str(self.settings.index_dir),
+            "chroma": self.settings.chroma_url or str(self.settings.index_dir / "chroma"),
+            **self.stamp,
+            "articles": len(self.articles()),
+            "chunks": self.count_chunks(),
+            "vectors": self.vector_count(),
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def wipe_index(settings: Settings) -> None:
+    """Delete the index (manifest, keyword index and Chroma collection) for a rebuild."""
+    import shutil
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    for name in ("manifest.sqlite3", "manifest.sqlite3-wal", "manifest.sqlite3-shm"):
+        (settings.index_dir / name).unlink(missing_ok=True)
+    if settings.chroma_url:
+        parsed = urlparse(settings.chroma_url)
+        client = chromadb.HttpClient(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 8000,
+            ssl=parsed.scheme == "https",
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+        if settings.collection in [c.name for c in client.list_collections()]:
+            client.delete_collection(settings.collection)
+    else:
+        shutil.rmtree(settings.index_dir / "chroma", ignore_errors=True)
+
+
+def _chroma_where(filters: Filters) -> dict | None:
+    conds: list[dict] = []
+    if filters.sources:
+        conds.append({"source": {"$in": list(filters.sources)}})
+    if filters.since:
+        conds.append({"date_num": {"$gte": date_number(filters.since)}})
+    if filters.until:
+        conds.append({"date_num": {"$lte": date_number(filters.until)}})
+        conds.append({"date_num": {"$gt": 0}})
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$and": conds}
