@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,6 +17,9 @@ from rich.table import Table
 
 from rag.errors import RagError
 from rag.settings import Settings, go_offline
+
+if TYPE_CHECKING:
+    from rag.answer import Answer
 
 err_console = Console(stderr=True)
 
@@ -119,6 +123,74 @@ def cmd_doctor(args: argparse.Namespace, out: Console) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+def answer_json(answer: Answer) -> dict[str, object]:
+    """The `--json` shape of an answer: stable keys for scripts and tests."""
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "mode": answer.mode,
+        "query": answer.query,
+        "notice": answer.notice,
+        "citations": [asdict(c) for c in answer.citations],
+        "sentences": [asdict(s) for s in answer.sentences],
+        "passages": [
+            {k: getattr(p, k) for k in ("n", "article_id", "title", "start", "end", "similarity")}
+            for p in answer.passages
+        ],
+        "timings": answer.timings,
+        "usage": answer.usage,
+    }
+
+
+def print_sources(answer: Answer, out: Console) -> None:
+    """`[1] Title — Source, date — the passage, supporting sentence in bold`."""
+    if answer.notice:
+        out.print(f"[yellow]{escape(answer.notice)}[/]")
+    shown = answer.citations or ([] if not answer.abstained else answer.passages[:3])
+    if answer.abstained and shown:
+        out.print("Closest passages:")
+    for c in shown:
+        head = " — ".join(x for x in (c.title, ", ".join(y for y in (c.source, c.date) if y)) if x)
+        support = getattr(c, "support", None)
+        if support:
+            a, b = support[0] - c.start, support[1] - c.start
+            body = f"{escape(c.text[:a])}[bold]{escape(c.text[a:b])}[/]{escape(c.text[b:])}"
+        else:
+            body = escape(c.text)
+        out.print(f"[cyan][{c.n}][/] {escape(head)}\n    {body}")
+    for s in answer.sentences:
+        if not s.supported:
+            out.print(f"[red]unsupported:[/] {escape(s.text)} ({escape(s.reason)})")
+
+
+def cmd_ask(args: argparse.Namespace, out: Console) -> int:
+    from rag.answer import Done, Status, Token, answer_stream, open_engine
+    from rag.llm import EmbeddedLLM
+    from rag.store import Filters
+
+    engine = open_engine(settings_from(args))
+    filters = Filters(tuple(args.source or ()), args.since or "", args.until or "")
+    events = answer_stream(
+        args.question, engine, filters=filters, top_k=args.top_k, hybrid=not args.no_hybrid
+    )
+    try:
+        for event in events:
+            if isinstance(event, Status) and not args.json:
+                err_console.print(f"[dim]{escape(event.message)}[/]")
+            elif isinstance(event, Token) and not args.json:
+                out.print(escape(event.text), end="")
+            elif isinstance(event, Done):
+                if args.json:
+                    out.print_json(json.dumps(answer_json(event.answer)))
+                else:
+                    out.print(f"\n\n{escape(event.answer.text)}\n")
+                    print_sources(event.answer, out)
+    finally:
+        if isinstance(engine.llm, EmbeddedLLM):
+            engine.llm.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and their options."""
     parser = argparse.ArgumentParser(prog="rag", description=__doc__)
@@ -142,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("remove", cmd_remove, "Remove articles from the index by id.")
     p.add_argument("ids", nargs="+")
+
+    p = add("ask", cmd_ask, "Answer a question from the indexed articles, with citations.")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--source", action="append", help="only this source (repeatable)")
+    p.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
+    p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+    p.add_argument("--top-k", type=int, help="passages given to the LLM")
+    p.add_argument("--no-hybrid", action="store_true", help="dense retrieval only")
 
     p = add("doctor", cmd_doctor, "Check that the index and models are healthy and consistent.")
     p.add_argument("--json", action="store_true")

@@ -1,0 +1,355 @@
+"""Read article files (txt, md, html, pdf, jsonl, jsonl.gz) into cleaned `Article`s.
+
+Loading never raises on bad input: every file or JSONL line that cannot become an
+article is reported as a `Skipped` with a short, user-facing reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import unicodedata
+import warnings
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import yaml
+from charset_normalizer import from_bytes
+
+from rag.cleaning import clean_text, guess_title, parse_date
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Article",
+    "Skipped",
+    "clean_text",
+    "find_files",
+    "load_file",
+    "parse_date",
+    "slugify",
+]
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl", ".jsonl.gz"}
+)
+# Metadata keys accepted in a header block / front matter / JSONL row, with aliases.
+META_KEYS: dict[str, str] = {
+    "title": "title", "headline": "title",
+    "source": "source", "publication": "source", "publisher": "source",
+    "date": "date", "published": "date",
+    "url": "url", "link": "url",
+    "author": "author", "authors": "author", "byline": "author",
+}  # fmt: skip
+# Files in a folder that describe the folder rather than being articles.
+IGNORED_NAMES: frozenset[str] = frozenset({"readme", "readme.md", "readme.txt", "readme.markdown"})
+TITLE_MAX_CHARS = 200
+SLUG_MAX_CHARS = 60
+_HEADER_LINE_RE = re.compile(r"([A-Za-z][A-Za-z ]{0,20}):[ \t]*(.*)")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article; `text` (body without the title) is what gets chunked and shown."""
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    date: str = ""
+    url: str = ""
+    author: str = ""
+    origin: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        """Sha256 of the whitespace-collapsed text, so the same content dedups across names."""
+        return hashlib.sha256(" ".join(self.text.split()).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file or JSONL line that was not loaded, with the reason shown to the user."""
+
+    origin: str
+    reason: str
+
+
+def slugify(value: str, fallback: str = "article") -> str:
+    """Make a stable id: ASCII lowercase [a-z0-9_-], at most 60 characters."""
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9_-]+", "-", ascii_text.lower())
+    slug = re.sub(r"-{2,}", "-", slug).strip("-_")[:SLUG_MAX_CHARS].strip("-_")
+    return slug or fallback
+
+
+def suffix_of(path: Path) -> str:
+    """Return the lowercased suffix, treating ".jsonl.gz" as one suffix."""
+    name = path.name.lower()
+    return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    return name[: -len(".jsonl.gz")] if name.lower().endswith(".jsonl.gz") else path.stem
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders recursively in a stable order, skipping hidden entries and READMEs."""
+    found: list[Path] = []
+    for root in map(Path, paths):
+        if not root.is_dir():
+            found.append(root)  # missing or odd paths get reported by load_file
+            continue
+        below: list[Path] = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            below += [
+                Path(folder, f)
+                for f in files
+                if not f.startswith(".") and f.lower() not in IGNORED_NAMES
+            ]
+        found += sorted(below, key=lambda p: p.relative_to(root).parts)
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(os.path.abspath(path), path)
+    return list(unique.values())
+
+
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, PermissionError):
+        return "unreadable: permission denied"
+    if isinstance(error, FileNotFoundError):
+        return "unreadable: file not found"
+    if isinstance(error, IsADirectoryError):
+        return "unreadable: is a directory"
+    return f"unreadable: {(error.strerror or str(error)).lower()}"
+
+
+def decode_bytes(data: bytes) -> str | None:
+    """Decode text as UTF-8, else the detected legacy encoding (cp1252 on ties), else None."""
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return None
+    # Short Western text fits many code pages equally well; cp1252 is by far the likeliest.
+    for match in matches:
+        tie = match.chaos <= best.chaos and match.coherence >= best.coherence
+        if tie and "cp1252" in match.could_be_from_charset:
+            try:
+                return data.decode("cp1252")
+            except UnicodeDecodeError:
+                break
+    return str(best)
+
+
+def split_header(text: str) -> tuple[dict[str, str], str]:
+    """Split a leading `Key: value` block or YAML front matter from the body."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("---\n"):
+        end = re.search(r"^(?:---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
+        if end:
+            try:
+                data = yaml.safe_load(text[4 : 4 + end.start()])
+            except yaml.YAMLError:
+                data = None
+            if isinstance(data, dict):
+                return _meta(data), text[4 + end.end() :].lstrip("\n")
+        return {}, text
+    lines = text.split("\n")
+    meta: dict[str, Any] = {}
+    for i, line in enumerate(lines):
+        if not line.strip():
+            return (_meta(meta), "\n".join(lines[i + 1 :])) if meta else ({}, text)
+        match = _HEADER_LINE_RE.fullmatch(line.strip())
+        if not match or match.group(1).strip().lower() not in META_KEYS:
+            return {}, text
+        meta[match.group(1).strip()] = match.group(2)
+    return {}, text
+
+
+def _meta(raw: dict[Any, Any]) -> dict[str, str]:
+    """Map known keys (case-insensitive, with aliases) to plain strings."""
+    meta: dict[str, str] = {}
+    for key, value in raw.items():
+        field = META_KEYS.get(str(key).strip().lower())
+        if field and value is not None and field not in meta:
+            if isinstance(value, list | tuple):
+                value = ", ".join(str(v) for v in value)
+            meta[field] = str(value).strip()
+    return meta
+
+
+def make_article(
+    meta: dict[str, str], body: str, article_id: str, fallback_title: str, origin: str
+) -> Article | Skipped:
+    """Build a cleaned Article from metadata and raw body, or a Skipped if no text is left."""
+    title = meta.get("title", "").strip()
+    if not title:
+        title = guess_title(body)
+        if title and title == body.strip():
+            title = ""
+    text = clean_text(body, title=title)
+    title = " ".join((title or fallback_title).split())[:TITLE_MAX_CHARS]
+    if not text:
+        return Skipped(origin, "no text after cleaning")
+    return Article(
+        id=article_id,
+        title=title,
+        text=text,
+        source=meta.get("source", ""),
+        date=parse_date(meta.get("date", "")),
+        url=meta.get("url", ""),
+        author=meta.get("author", ""),
+        origin=origin,
+    )
+
+
+def _html_parts(html: str) -> tuple[dict[str, str], str]:
+    """Extract main text and metadata with trafilatura, offline (string input only)."""
+    import trafilatura
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doc = trafilatura.bare_extraction(
+            html, include_comments=False, include_tables=True, with_metadata=True
+        )
+    if doc is None:
+        return {}, ""
+    data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    meta = {k: str(data.get(k) or "") for k in ("title", "date", "url", "author")}
+    meta["source"] = str(data.get("sitename") or "")
+    return {k: v for k, v in meta.items() if v}, str(data.get("text") or "")
+
+
+def _pdf_parts(data: bytes) -> tuple[dict[str, str], str] | None:
+    """Extract text of all pages and title/author metadata with pypdf, or None if unreadable."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None
+        text = "\n\n".join((page.extract_text() or "") for page in reader.pages)
+        info = reader.metadata
+        meta = {"title": str(info.title or ""), "author": str(info.author or "")} if info else {}
+    except Exception:  # pypdf raises many types on malformed files
+        return None
+    return {k: v.strip() for k, v in meta.items() if v and v.strip()}, text
+
+
+def _read_lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """Yield (line number, bytes), or None for lines longer than max_bytes, reading lazily."""
+    line_no = 0
+    while line := handle.readline(max_bytes + 1):
+        line_no += 1
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = handle.readline(1 << 20)
+            yield line_no, None
+        else:
+            yield line_no, line
+
+
+def _load_jsonl(path: Path, max_bytes: int, origin: str) -> Iterator[Article | Skipped]:
+    """Stream one article per JSONL line; a bad line is skipped and the rest still load."""
+    stem = slugify(_stem(path))
+    opener = gzip.open if suffix_of(path) == ".jsonl.gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            for line_no, line in _read_lines(handle, max_bytes):  # type: ignore[arg-type]
+                where = f"{origin}#{line_no}"
+                if line is None:
+                    yield Skipped(where, f"line {line_no}: longer than {_mb(max_bytes)} MB")
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    yield Skipped(where, f"line {line_no}: invalid JSON")
+                    continue
+                if not isinstance(row, dict):
+                    yield Skipped(where, f"line {line_no}: not a JSON object")
+                    continue
+                text = row.get("text")
+                if not isinstance(text, str) or not text.strip():
+                    yield Skipped(where, f"line {line_no}: no text")
+                    continue
+                raw_id = row.get("id") or row.get("doc_id")
+                art_id = slugify(str(raw_id)) if raw_id else f"{stem}-{line_no}"
+                item = make_article(_meta(row), text, art_id, f"{_stem(path)} #{line_no}", where)
+                if isinstance(item, Skipped):
+                    item = Skipped(where, f"line {line_no}: {item.reason}")
+                yield item
+    except OSError as error:
+        if isinstance(error, gzip.BadGzipFile):
+            yield Skipped(origin, "unreadable: not a valid gzip file")
+        else:
+            yield Skipped(origin, _os_reason(error))
+    except (EOFError, zlib.error):
+        yield Skipped(origin, "unreadable: truncated or corrupt gzip file")
+
+
+def _mb(max_bytes: int) -> str:
+    return f"{max_bytes / 1_048_576:g}"
+
+
+def load_file(path: Path, max_bytes: int) -> Iterator[Article | Skipped]:
+    """Yield the articles in one file, or Skipped entries saying why not; never raises."""
+    path = Path(path)
+    origin = os.path.abspath(path)
+    suffix = suffix_of(path)
+    try:
+        info = path.stat()
+        if path.is_dir():
+            raise IsADirectoryError(21, "Is a directory")
+    except OSError as error:
+        yield Skipped(origin, _os_reason(error))
+        return
+    if suffix not in SUPPORTED_SUFFIXES:
+        yield Skipped(origin, f"unsupported type {suffix or '(no suffix)'}")
+        return
+    if info.st_size == 0:
+        yield Skipped(origin, "empty file")
+        return
+    if suffix in (".jsonl", ".jsonl.gz"):
+        yield from _load_jsonl(path, max_bytes, origin)
+        return
+    if info.st_size > max_bytes:
+        yield Skipped(origin, f"larger than {_mb(max_bytes)} MB (RAG_MAX_FILE_MB)")
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        yield Skipped(origin, _os_reason(error))
+        return
+    article_id = slugify(_stem(path))
+    if suffix == ".pdf":
+        parts = _pdf_parts(data)
+        if parts is None:
+            yield Skipped(origin, "unreadable PDF")
+            return
+        meta, body = parts
+    else:
+        text = decode_bytes(data)
+        if text is None:
+            yield Skipped(origin, "binary file")
+            return
+        if not text.strip():
+            yield Skipped(origin, "empty file")
+            return
+        meta, body = _html_parts(text) if suffix in (".html", ".htm") else split_header(text)
+    yield make_article(meta, body, article_id, _stem(path), origin)

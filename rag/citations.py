@@ -1,0 +1,229 @@
+"""Citation parsing and verification: pure functions over the answer text and its passages.
+
+A claim is supported by a passage when most of its content words are there (or it is close in
+embedding space and shares enough words), every figure and name it states appears in that
+passage, and the passage is about what the question asks (it names the question's names).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.chunking import sentence_spans
+
+CITATION = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_WORD = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_STOP = frozenset(
+    "a about after against all also an and any are as at be been before but by can could did "
+    "do does during each for from had has have he her his how i in into is it its more most "
+    "no not of on or other our out over said says she since so some such than that the their "
+    "them then there these they this those through to up was we were what when where which "
+    "while who whom why will with would year years according reported report".split()
+)
+LEXICAL_SUPPORT = 0.6
+LEXICAL_WITH_EMBEDDING = 0.35
+EMBEDDING_SUPPORT = 0.6
+
+
+@dataclass
+class Passage:
+    """A numbered piece of an article given to the LLM; `start:end` spans the article text."""
+
+    n: int
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str
+    date: str
+    url: str
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    similarity: float = 0.0
+
+
+@dataclass
+class Citation:
+    """A passage cited by the answer; `support` spans the supporting sentence in the article."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    date: str
+    url: str
+    text: str
+    start: int
+    end: int
+    support: tuple[int, int] | None = None
+
+
+@dataclass
+class Sentence:
+    """One sentence of the answer with the passages that back it."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+    supported: bool = True
+    reason: str = ""
+    attached: bool = False
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents so 'Guzmán' matches 'guzman'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stem(word: str) -> str:
+    """A crude stem good enough to match 'kidnapped' with 'kidnapping'."""
+    return word[:6] if len(word) > 6 else word.rstrip("s") or word
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed non-stopwords of a text, citation markers removed."""
+    words = _WORD.findall(fold(CITATION.sub(" ", text)))
+    return {stem(w) for w in words if w not in _STOP and not w.isdigit()}
+
+
+def figures(text: str) -> set[str]:
+    """Numbers stated in a text, without separators: '6,300' -> '6300'."""
+    found = {re.sub(r"[,.](?=\d{3}\b)", "", n).rstrip(".,") for n in _NUMBER.findall(text)}
+    return {n.replace(",", "") for n in found}
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that are not sentence-initial: names, places, organisations."""
+    found = set()
+    for s, e in sentence_spans(text):
+        words = _WORD.findall(CITATION.sub(" ", text[s:e]))
+        found.update(fold(w) for w in words[1:] if w[0].isupper() and fold(w) not in _STOP)
+    return found
+
+
+def parse_numbers(marker_body: str) -> list[int]:
+    """'1, 3' -> [1, 3]."""
+    return [int(n) for n in re.findall(r"\d+", marker_body)]
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences with the citation numbers attached to each (markers removed).
+
+    A marker right after a sentence's full stop belongs to that sentence.
+    >>> split_answer("Gas workers were taken [1]. They were freed. [2]")
+    [('Gas workers were taken.', [1]), ('They were freed.', [2])]
+    """
+    moved = re.sub(r"([.!?])\s*((?:\[[\d,;\s]+\]\s*)+)", r" \2\1 ", text)
+    result = []
+    for s, e in sentence_spans(moved):
+        part = moved[s:e]
+        numbers = [n for m in CITATION.finditer(part) for n in parse_numbers(m.group(1))]
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", CITATION.sub("", part))
+        clean = re.sub(r"\s{2,}", " ", clean).strip()
+        if clean:
+            result.append((clean, list(dict.fromkeys(numbers))))
+    return result
+
+
+def lexical_support(claim: str, passage: str) -> float:
+    """Share of the claim's content words found in the passage (1.0 when it has none)."""
+    words = content_words(claim)
+    return len(words & content_words(passage)) / len(words) if words else 1.0
+
+
+def topic_names(question: str, passages: Sequence[Passage]) -> set[str]:
+    """Names in the question that single out some passages (not those nearly all share)."""
+    texts = [fold(p.text) for p in passages]
+    return {n for n in names(question) if sum(n in t for t in texts) <= len(texts) / 2}
+
+
+def check(
+    claim: str,
+    passage: Passage,
+    question: str,
+    similarity: float = 0.0,
+    topic: set[str] = frozenset(),
+) -> str:
+    """Why `passage` does not support `claim` ('' when it does); `topic`: see topic_names."""
+    text = fold(passage.text)
+    missing_figures = figures(claim) - figures(passage.text) - figures(question)
+    if missing_figures:
+        return f"{', '.join(sorted(missing_figures))} is not in passage [{passage.n}]"
+    missing_names = {n for n in names(claim) - names(question) if n not in text}
+    if missing_names:
+        return f"{', '.join(sorted(missing_names))} is not in passage [{passage.n}]"
+    if topic and not any(n in text for n in topic):
+        return f"passage [{passage.n}] is not about {', '.join(sorted(topic))}"
+    lexical = lexical_support(claim, passage.text)
+    if lexical >= LEXICAL_SUPPORT or (
+        similarity >= EMBEDDING_SUPPORT and lexical >= LEXICAL_WITH_EMBEDDING
+    ):
+        return ""
+    return f"passage [{passage.n}] does not say this"
+
+
+def verify(
+    claims: Sequence[tuple[str, list[int]]],
+    passages: Sequence[Passage],
+    question: str,
+    similarity: Sequence[Sequence[float]] | None = None,
+) -> list[Sentence]:
+    """Judge each claim against its cited passages; attach a citation the model forgot.
+
+    `similarity[i][j]` is the embedding similarity of claim i and passage j (optional).
+    Citation numbers that point at no passage are dropped.
+    """
+    by_n = {p.n: j for j, p in enumerate(passages)}
+    topic = topic_names(question, passages)
+    sentences = []
+    for i, (claim, cited) in enumerate(claims):
+        sims = similarity[i] if similarity else [0.0] * len(passages)
+        valid = [n for n in cited if n in by_n]
+        reasons = {
+            n: check(claim, passages[by_n[n]], question, sims[by_n[n]], topic) for n in valid
+        }
+        good = [n for n in valid if not reasons[n]]
+        if good:
+            sentences.append(Sentence(claim, good))
+        elif valid:
+            reason = "; ".join(reasons[n] for n in valid)
+            sentences.append(Sentence(claim, valid, supported=False, reason=reason))
+        else:
+            sentences.append(_attach(claim, passages, question, sims, topic))
+    return sentences
+
+
+def _attach(
+    claim: str,
+    passages: Sequence[Passage],
+    question: str,
+    sims: Sequence[float],
+    topic: set[str],
+) -> Sentence:
+    """An uncited claim: cite the best passage that clearly supports it, else flag it."""
+    if not content_words(claim):
+        return Sentence(claim)
+    ranked = sorted(
+        range(len(passages)),
+        key=lambda j: (lexical_support(claim, passages[j].text) + sims[j], -j),
+        reverse=True,
+    )
+    for j in ranked[:3]:
+        if not check(claim, passages[j], question, sims[j], topic):
+            return Sentence(claim, [passages[j].n], attached=True)
+    return Sentence(claim, supported=False, reason="no passage supports this")
+
+
+def support_span(claim: str, passage: Passage) -> tuple[int, int] | None:
+    """Article offsets of the passage sentence that best matches the claim."""
+    best, span = 0.0, None
+    for s, e in sentence_spans(passage.text):
+        score = lexical_support(claim, passage.text[s:e])
+        if score > best:
+            best, span = score, (passage.start + s, passage.start + e)
+    return span
