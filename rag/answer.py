@@ -155,7 +155,8 @@ def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str
     blocks = []
     for p in passages:
         head = " — ".join(x for x in (p.title, p.source, p.date) if x)
-        blocks.append(f"[{p.n}] {head}\n<<<{p.text}>>>")
+        text = p.text.replace("<<<", "«").replace(">>>", "»")
+        blocks.append(f"[{p.n}] {head}\n<<<{text}>>>")
     user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
