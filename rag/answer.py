@@ -248,6 +248,30 @@ def extractive(question: str, passages: list[Passage], notice: str) -> Answer:
     )
 
 
+def find_passages(
+    query: str,
+    engine: Engine,
+    *,
+    filters: Filters | None = None,
+    top_k: int | None = None,
+    hybrid: bool | None = None,
+    timings: dict[str, float] | None = None,
+) -> list[Passage]:
+    """Retrieve and number the passages for a query (also the eval's retrieval-only mode)."""
+    settings = engine.settings
+    hits = retrieve(
+        query,
+        engine.store,
+        engine.embedder,
+        k=top_k or settings.top_k,
+        candidates=settings.candidates,
+        hybrid=settings.hybrid if hybrid is None else hybrid,
+        filters=filters,
+        timings=timings,
+    )
+    return make_passages(hits, query, engine.store, settings.passage_sentences)
+
+
 def answer_stream(
     question: str,
     engine: Engine,
@@ -266,17 +290,9 @@ def answer_stream(
         yield Status("Reading the conversation…")
         query = condense(question, history, engine.llm)
     yield Status("Searching the articles…")
-    hits = retrieve(
-        query,
-        engine.store,
-        engine.embedder,
-        k=top_k or settings.top_k,
-        candidates=settings.candidates,
-        hybrid=settings.hybrid if hybrid is None else hybrid,
-        filters=filters,
-        timings=timings,
+    passages = find_passages(
+        query, engine, filters=filters, top_k=top_k, hybrid=hybrid, timings=timings
     )
-    passages = make_passages(hits, query, engine.store, settings.passage_sentences)
     best = max((p.similarity for p in passages), default=0.0)
 
     def finish(answer: Answer) -> Done:

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
     from rag.answer import Answer
 
 err_console = Console(stderr=True)
+PROGRESS_COLUMNS = (
+    TextColumn("[progress.description]{task.description}"),
+    BarColumn(),
+    TextColumn("{task.completed}/{task.total}"),
+    TimeElapsedColumn(),
+    TextColumn("ETA"),
+    TimeRemainingColumn(),
+)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -49,16 +57,8 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise RagError(f"No such file or folder: {', '.join(map(str, missing))}")
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} chunks"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err_console, disable=args.json) as bar:
-        task = bar.add_task("Embedding", total=None)
+    with Progress(*PROGRESS_COLUMNS, console=err_console, disable=args.json) as bar:
+        task = bar.add_task("Embedding chunks", total=None)
 
         def show(p: IndexProgress) -> None:
             bar.update(task, completed=p.done, total=p.total)
@@ -191,6 +191,64 @@ def cmd_ask(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, out: Console) -> int:
+    from rag import evaluation
+
+    if args.target[0] == "compare":
+        if len(args.target) != 3:
+            raise RagError("usage: rag eval compare RUN_A RUN_B")
+        comparison = evaluation.compare_runs(Path(args.target[1]), Path(args.target[2]))
+        out.print(escape(evaluation.render_compare(comparison)))
+        return 0
+    if len(args.target) != 1:
+        raise RagError("usage: rag eval QUESTIONS.jsonl|csv [options]")
+    from rag.answer import Answer, answer_stream, find_passages, open_engine
+
+    settings = settings_from(args)
+    if args.top_k:
+        settings = settings.model_copy(update={"top_k": args.top_k})
+    questions, errors = evaluation.load_questions(Path(args.target[0]))
+    for error in errors:
+        err_console.print(f"[yellow]skipped[/] {escape(error)}")
+    engine = open_engine(settings)
+    if args.retrieval_only:
+
+        def answer_fn(question: str, history: list[dict[str, str]]) -> Answer:
+            passages = find_passages(question, engine)
+            return Answer(question, question, "", False, "extractive", passages=passages)
+
+    else:
+
+        def answer_fn(question: str, history: list[dict[str, str]]):  # noqa: ANN202
+            return answer_stream(question, engine, history=history)
+
+    summary = {k: v for k, v in settings.model_dump(mode="json").items() if "key" not in k} | {
+        "llm": engine.llm.name if engine.llm else "none",
+        "embedder": engine.embedder.model_id,
+    }
+    with Progress(*PROGRESS_COLUMNS, console=err_console) as bar:
+        task = bar.add_task("Questions", total=len(questions))
+        run_dir = evaluation.run_eval(
+            questions,
+            answer_fn,
+            args.out,
+            name=args.name,
+            settings_summary=summary,
+            parallel=args.parallel,
+            retrieval_only=args.retrieval_only,
+            resume=args.resume,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    result = json.loads((run_dir / "summary.json").read_text())
+    table = Table("metric", "value")
+    for key, value in result.get("metrics", {}).items():
+        if value is not None:
+            table.add_row(key, f"{value:.3f}")
+    out.print(table)
+    out.print(f"report: {run_dir / 'report.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and their options."""
     parser = argparse.ArgumentParser(prog="rag", description=__doc__)
@@ -223,6 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
     p.add_argument("--top-k", type=int, help="passages given to the LLM")
     p.add_argument("--no-hybrid", action="store_true", help="dense retrieval only")
+
+    p = add("eval", cmd_eval, "Run a question set and write a report (or: eval compare A B).")
+    p.add_argument("target", nargs="+", help="QUESTIONS file, or: compare RUN_A RUN_B")
+    p.add_argument("--retrieval-only", action="store_true", help="score retrieval, no LLM")
+    p.add_argument("--name", default="run", help="a name for the run directory")
+    p.add_argument("--top-k", type=int, help="passages given to the LLM")
+    p.add_argument("--out", type=Path, default=Path("runs"), help="where runs are written")
+    p.add_argument("--parallel", type=int, default=1, help="questions at once (remote LLMs)")
+    p.add_argument("--resume", type=Path, help="continue a killed run in this directory")
 
     p = add("doctor", cmd_doctor, "Check that the index and models are healthy and consistent.")
     p.add_argument("--json", action="store_true")
