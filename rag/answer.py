@@ -15,6 +15,7 @@ from rag.citations import (
     Passage,
     Sentence,
     content_words,
+    loose_words,
     split_answer,
     support_span,
     verify,
@@ -111,26 +112,45 @@ def open_engine(settings: Settings) -> Engine:
     return Engine(settings, store, embedder, make_llm(settings))
 
 
-def best_window(text: str, query: str, size: int) -> tuple[int, int]:
-    """Offsets of the `size` consecutive sentences of text that share most words with query."""
+def best_window(
+    text: str, lo: int, hi: int, query: str, size: int, taken: list[tuple[int, int]]
+) -> tuple[int, int] | None:
+    """Offsets of the `size` consecutive sentences around text[lo:hi] sharing most query words.
+
+    The window may reach one sentence past the chunk on either side, so a fact split from its
+    context by a chunk boundary still comes along; it avoids the `taken` spans (None if it can't).
+    """
     spans = sentence_spans(text)
-    if len(spans) <= size:
-        return (spans[0][0], spans[-1][1]) if spans else (0, len(text))
-    wanted = content_words(query)
-    scores = [len(content_words(text[s:e]) & wanted) for s, e in spans]
-    best = max(range(len(spans) - size + 1), key=lambda i: (sum(scores[i : i + size]), -i))
-    return spans[best][0], spans[best + size - 1][1]
+    inside = [i for i, (s, e) in enumerate(spans) if s < hi and e > lo]
+    if not inside:
+        return lo, hi
+    first, last = max(inside[0] - 1, 0), min(inside[-1] + 1, len(spans) - 1)
+    wanted = loose_words(query)
+    scores = [len(loose_words(text[s:e]) & wanted) for s, e in spans]
+    windows = [
+        (spans[i][0], spans[min(i + size, len(spans)) - 1][1], i)
+        for i in range(first, max(first, last - size + 1) + 1)
+    ]
+    free = [w for w in windows if not any(s < w[1] and w[0] < e for s, e in taken)]
+    if not free:
+        return None
+    s, e, _ = max(free, key=lambda w: (sum(scores[w[2] : w[2] + size]), w[2] in inside, -w[2]))
+    return s, e
 
 
 def make_passages(hits: list[Hit], query: str, store: Store, sentences: int) -> list[Passage]:
-    """Number the hits and cut each to its best few sentences, keeping article offsets."""
-    meta = {a.id: a for a in (store.article(h.chunk.article_id) for h in hits) if a}
-    passages = []
+    """Number the hits and cut each to its best few sentences; windows never overlap."""
+    articles = {h.chunk.article_id: store.article(h.chunk.article_id) for h in hits}
+    passages: list[Passage] = []
     for hit in hits:
-        article = meta.get(hit.chunk.article_id)
+        article = articles[hit.chunk.article_id]
         if article is None:
             continue
-        s, e = best_window(hit.chunk.text, query, sentences)
+        taken = [(p.start, p.end) for p in passages if p.article_id == article.id]
+        window = best_window(article.text, hit.chunk.start, hit.chunk.end, query, sentences, taken)
+        if window is None:
+            continue
+        s, e = window
         passages.append(
             Passage(
                 n=len(passages) + 1,
@@ -140,9 +160,9 @@ def make_passages(hits: list[Hit], query: str, store: Store, sentences: int) -> 
                 source=article.source,
                 date=article.date,
                 url=article.url,
-                text=hit.chunk.text[s:e],
-                start=hit.chunk.start + s,
-                end=hit.chunk.start + e,
+                text=article.text[s:e],
+                start=s,
+                end=e,
                 score=hit.score,
                 similarity=hit.similarity if hit.similarity is not None else 0.0,
             )

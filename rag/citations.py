@@ -91,6 +91,11 @@ def content_words(text: str) -> set[str]:
     return {stem(w) for w in words if w not in _STOP and not w.isdigit()}
 
 
+def loose_words(text: str) -> set[str]:
+    """Content words cut to five letters: 'seized' and 'seizure' meet, for ranking only."""
+    return {w[:5] for w in content_words(text)}
+
+
 def figures(text: str) -> set[str]:
     """Numbers stated in a text, without separators: '6,300' -> '6300'."""
     found = {re.sub(r"[,.](?=\d{3}\b)", "", n).rstrip(".,") for n in _NUMBER.findall(text)}

@@ -104,7 +104,9 @@ class Settings(BaseSettings):
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval.")
     passage_sentences: int = Field(3, description="Sentences per passage shown to the LLM.")
     abstain_threshold: float = Field(
-        0.3, description="Best dense similarity below which the answer abstains."
+        0.4,
+        description="Best dense similarity below which the answer abstains (calibrated with"
+        " benchmarks/calibrate.py on data/eval/seed.jsonl).",
     )
 
     # Serving

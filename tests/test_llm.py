@@ -1,0 +1,325 @@
+"""ChatLLM against a real scripted server, make_llm, model assembly, and the embedded model."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import httpx
+import pytest
+from fake_llm import ScriptedLLM, free_port, split_pieces
+
+from rag.errors import ConfigError, LLMError
+from rag.llm import ChatLLM, EmbeddedLLM, LLMStatus, assemble_packaged_model, make_llm
+from rag.settings import Settings
+
+KEY = "sk-test-very-secret-key-0123456789"
+QUESTION = [{"role": "user", "content": "What happened?"}]
+
+
+def chat(server: ScriptedLLM, timeout: float = 10.0) -> ChatLLM:
+    """A ChatLLM pointed at the scripted server, without retries so faults show at once."""
+    return ChatLLM(server.base_url, KEY, "scripted", timeout=timeout, retries=0)
+
+
+def llm_error(llm: ChatLLM) -> str:
+    """Run one streamed request that must fail; return the error text."""
+    with pytest.raises(LLMError) as info:
+        list(llm.stream(QUESTION, max_tokens=32))
+    text = str(info.value)
+    assert KEY not in text
+    assert KEY not in repr(info.value)
+    return text
+
+
+def test_stream_yields_pieces_in_order(llm_server: ScriptedLLM) -> None:
+    """The streamed pieces arrive in order and join to the scripted reply."""
+    llm_server.reply = "Prices rose by 3% in May, the bureau said."
+    pieces = list(chat(llm_server).stream(QUESTION, max_tokens=64))
+    assert pieces == split_pieces(llm_server.reply)
+    assert "".join(pieces) == llm_server.reply
+
+
+def test_request_carries_messages_params_and_key(llm_server: ScriptedLLM) -> None:
+    """What the app sends is what the server gets, including the bearer key."""
+    chat(llm_server).complete(QUESTION, max_tokens=17, temperature=0.2)
+    request = llm_server.requests[-1]
+    assert request["messages"] == QUESTION
+    assert request["max_tokens"] == 17
+    assert request["temperature"] == 0.2
+    assert request["stream"] is True
+    assert request["model"] == "scripted"
+    assert llm_server.headers[-1]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_replies_queue_and_responder(llm_server: ScriptedLLM) -> None:
+    """Scripted replies come from the queue first, and a responder sees the request."""
+    llm = chat(llm_server)
+    llm_server.replies.extend(["first", "second"])
+    assert llm.complete(QUESTION, max_tokens=8) == "first"
+    assert llm.complete(QUESTION, max_tokens=8) == "second"
+    assert llm.complete(QUESTION, max_tokens=8) == llm_server.reply
+    llm_server.responder = lambda req: f"echo {req['messages'][-1]['content']}"
+    assert llm.complete(QUESTION, max_tokens=8) == "echo What happened?"
+
+
+def test_non_streaming_and_models_endpoints(llm_server: ScriptedLLM) -> None:
+    """The fake server also speaks non-streaming chat and lists models, like real servers."""
+    llm_server.reply = "plain answer"
+    with httpx.Client(base_url=llm_server.base_url) as client:
+        models = client.get("/models").json()
+        body = {"model": "scripted", "messages": QUESTION}
+        reply = client.post("/chat/completions", json=body).json()
+    assert models["data"][0]["id"] == "scripted"
+    assert reply["choices"][0]["message"]["content"] == "plain answer"
+    assert reply["choices"][0]["finish_reason"] == "stop"
+
+
+def test_unreachable_server() -> None:
+    """A port nobody listens on gives the "is it running?" message with the URL."""
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    llm = ChatLLM(url, KEY, "m", timeout=5.0, retries=0)
+    text = llm_error(llm)
+    assert "not reachable" in text
+    assert url in text
+
+
+def test_http_500(llm_server: ScriptedLLM) -> None:
+    """A server error names the status code and the server's reason."""
+    llm_server.mode = "http500"
+    text = llm_error(chat(llm_server))
+    assert "500" in text
+    assert "scripted failure" in text
+
+
+def test_rejected_key_is_not_echoed(llm_server: ScriptedLLM) -> None:
+    """A 401 whose body repeats the key gives a clear message that never shows the key."""
+    llm_server.mode = "http401"
+    text = llm_error(chat(llm_server))
+    assert "401" in text
+    assert "API key" in text
+
+
+def test_name_and_repr_hide_the_key(llm_server: ScriptedLLM) -> None:
+    """The display name says backend, model and host, and nothing secret."""
+    llm = ChatLLM("http://user:pw@10.0.0.5:8000/v1", KEY, "gpt-4o-mini", timeout=5.0, retries=0)
+    assert llm.name == "openai:gpt-4o-mini @ 10.0.0.5"
+    for text in (llm.name, repr(llm), str(llm)):
+        assert KEY not in text
+        assert "pw" not in text
+
+
+def test_invalid_json(llm_server: ScriptedLLM) -> None:
+    """A 200 whose body is not JSON is reported, not crashed on."""
+    llm_server.mode = "invalid_json"
+    assert "JSON" in llm_error(chat(llm_server))
+
+
+def test_garbage_stream(llm_server: ScriptedLLM) -> None:
+    """SSE lines that are not JSON are reported as an unreadable reply."""
+    llm_server.mode = "garbage"
+    assert "JSON" in llm_error(chat(llm_server))
+
+
+def test_cut_stream(llm_server: ScriptedLLM) -> None:
+    """A stream that stops without finish_reason is "cut off", after the partial text."""
+    llm_server.mode = "cut"
+    llm_server.reply = "one two three four five six seven eight"
+    received: list[str] = []
+    with pytest.raises(LLMError, match="cut off") as info:
+        for piece in chat(llm_server).stream(QUESTION, max_tokens=32):
+            received.append(piece)
+    assert KEY not in str(info.value)
+    assert "".join(received) == "one two three four"
+
+
+def test_empty_reply(llm_server: ScriptedLLM) -> None:
+    """A finished reply with no text is an error, not a blank answer."""
+    llm_server.reply = ""
+    assert "empty" in llm_error(chat(llm_server))
+
+
+def test_timeout(llm_server: ScriptedLLM) -> None:
+    """A server that accepts but answers late raises the timeout message."""
+    llm_server.mode = "slow"
+    llm_server.delay = 3.0
+    assert "did not answer within 1 s" in llm_error(chat(llm_server, timeout=1.0))
+
+
+def test_retries_resend_after_timeout(llm_server: ScriptedLLM) -> None:
+    """With retries=1, a request that times out is sent once more before giving up."""
+    llm_server.mode = "slow"
+    llm_server.delay = 3.0
+    llm = ChatLLM(llm_server.base_url, KEY, "scripted", timeout=1.0, retries=1)
+    with pytest.raises(LLMError):
+        llm.complete(QUESTION, max_tokens=8)
+    assert len(llm_server.requests) == 2
+
+
+def settings(**values: object) -> Settings:
+    """Settings built only from the given values (no rag.toml or RAG_* surprises matter here)."""
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def test_make_llm_backends(tmp_path: Path) -> None:
+    """Each backend gives the right object; openai without a URL is a ConfigError."""
+    assert make_llm(settings(llm_backend="none")) is None
+    with pytest.raises(ConfigError, match="RAG_LLM_BASE_URL"):
+        make_llm(settings(llm_backend="openai", llm_base_url=None))
+    remote = make_llm(
+        settings(
+            llm_backend="openai",
+            llm_base_url="http://example.invalid:8000/v1",
+            llm_api_key=KEY,
+            llm_model="gpt-4o-mini",
+        )
+    )
+    assert isinstance(remote, ChatLLM)
+    assert remote.name == "openai:gpt-4o-mini @ example.invalid"
+    assert KEY not in repr(remote)
+    model = tmp_path / "mine.gguf"
+    model.write_bytes(b"GGUF")
+    embedded = make_llm(settings(llm_backend="embedded", llm_model_path=model))
+    assert isinstance(embedded, EmbeddedLLM)
+    assert embedded.name == "embedded:mine"
+    assert embedded.status == LLMStatus("off", embedded.status.message)
+    with pytest.raises(ConfigError):
+        make_llm(settings(llm_backend="embedded", llm_model_path=tmp_path / "missing.gguf"))
+
+
+def test_openai_backend_against_scripted_server(llm_server: ScriptedLLM) -> None:
+    """make_llm's remote client really talks to the configured server."""
+    llm_server.reply = "remote says hi"
+    llm = make_llm(settings(llm_backend="openai", llm_base_url=llm_server.base_url))
+    assert llm is not None
+    assert llm.complete(QUESTION, max_tokens=8) == "remote says hi"
+
+
+def fake_parts(tmp_path: Path) -> tuple[list[Path], bytes]:
+    """Three small part files and their concatenation."""
+    chunks = [b"GGUF-part-one|", b"part-two|" * 100, b"part-three"]
+    parts = []
+    for i, data in enumerate(chunks, start=1):
+        part = tmp_path / "parts" / f"part{i:02d}.bin"
+        part.parent.mkdir(exist_ok=True)
+        part.write_bytes(data)
+        parts.append(part)
+    return parts, b"".join(chunks)
+
+
+def test_assemble_concatenates_and_verifies(tmp_path: Path) -> None:
+    """The parts are joined in order, verified, marked, and progress reaches the total."""
+    parts, whole = fake_parts(tmp_path)
+    seen: list[tuple[int, int]] = []
+    path = assemble_packaged_model(
+        tmp_path / "cache",
+        lambda done, total: seen.append((done, total)),
+        parts=parts,
+        sha256=hashlib.sha256(whole).hexdigest(),
+        size=len(whole),
+        filename="model.gguf",
+    )
+    assert path == tmp_path / "cache" / "model.gguf"
+    assert path.read_bytes() == whole
+    assert seen[-1] == (len(whole), len(whole))
+    assert (tmp_path / "cache" / "model.gguf.sha256").read_text().strip() == hashlib.sha256(
+        whole
+    ).hexdigest()
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
+        "model.gguf",
+        "model.gguf.sha256",
+    ]
+
+
+def test_assemble_hash_mismatch_leaves_no_file(tmp_path: Path) -> None:
+    """A wrong hash raises a clear error and leaves neither the final nor a temp file."""
+    parts, whole = fake_parts(tmp_path)
+    with pytest.raises(LLMError, match="sha256"):
+        assemble_packaged_model(
+            tmp_path / "cache", parts=parts, sha256="0" * 64, size=len(whole), filename="m.gguf"
+        )
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_assemble_size_mismatch(tmp_path: Path) -> None:
+    """Parts that do not add up to the expected size are refused before copying."""
+    parts, whole = fake_parts(tmp_path)
+    with pytest.raises(LLMError, match="bytes"):
+        assemble_packaged_model(
+            tmp_path / "cache", parts=parts, sha256="0" * 64, size=len(whole) + 1
+        )
+    assert not (tmp_path / "cache").exists()
+
+
+def test_assemble_second_call_is_a_no_op(tmp_path: Path) -> None:
+    """Once assembled and marked, later calls neither read the parts nor rewrite the file."""
+    parts, whole = fake_parts(tmp_path)
+    digest = hashlib.sha256(whole).hexdigest()
+    kwargs = {"parts": parts, "sha256": digest, "size": len(whole), "filename": "m.gguf"}
+    first = assemble_packaged_model(tmp_path / "cache", **kwargs)  # type: ignore[arg-type]
+    stamp = first.stat().st_mtime_ns
+    for part in parts:
+        part.unlink()
+    calls: list[int] = []
+    again = assemble_packaged_model(
+        tmp_path / "cache",
+        lambda d, t: calls.append(d),
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert again == first
+    assert first.stat().st_mtime_ns == stamp
+    assert calls == []
+
+
+def test_assemble_rehashes_without_marker(tmp_path: Path) -> None:
+    """A right-sized file without its marker is re-verified; a corrupt one is rebuilt."""
+    parts, whole = fake_parts(tmp_path)
+    digest = hashlib.sha256(whole).hexdigest()
+    kwargs = {"parts": parts, "sha256": digest, "size": len(whole), "filename": "m.gguf"}
+    path = assemble_packaged_model(tmp_path / "cache", **kwargs)  # type: ignore[arg-type]
+    marker = path.with_name("m.gguf.sha256")
+    marker.unlink()
+    path.write_bytes(b"X" * len(whole))
+    assert assemble_packaged_model(tmp_path / "cache", **kwargs).read_bytes() == whole  # type: ignore[arg-type]
+    assert marker.exists()
+
+
+def test_embedded_missing_or_broken_model(tmp_path: Path) -> None:
+    """A model file that is missing or not a GGUF gives LLMError and an "error" status."""
+    llm = EmbeddedLLM(settings(llm_model_path=tmp_path / "gone.gguf"))
+    with pytest.raises(LLMError, match="does not exist"):
+        list(llm.stream(QUESTION, max_tokens=4))
+    assert llm.status.state == "error"
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a gguf at all" * 64)
+    llm = EmbeddedLLM(settings(llm_model_path=broken))
+    llm.start_background()
+    with pytest.raises(LLMError, match="GGUF"):
+        llm.start()
+    assert llm.status.state == "error"
+    assert "GGUF" in llm.status.message
+
+
+@pytest.mark.slow
+def test_embedded_model_answers_and_requires_its_key() -> None:
+    """The packaged model starts, streams a short answer, and refuses requests without its key."""
+    llm = EmbeddedLLM(settings(llm_backend="embedded", llm_context=1024))
+    try:
+        llm.start_background()
+        assert llm.status.state in {"loading", "ready"}
+        llm.start()  # waits for the background start, then returns at once
+        assert llm.status.state == "ready"
+        llm.start()
+        messages = [{"role": "user", "content": "What is the capital of France? One word."}]
+        answer = "".join(llm.stream(messages, max_tokens=8))
+        assert "paris" in answer.lower()
+        assert llm._client is not None
+        url = llm._client.base_url + "/chat/completions"
+        body = {"model": "local", "messages": messages, "max_tokens": 4}
+        assert httpx.post(url, json=body, timeout=60).status_code == 401
+        wrong = {"Authorization": "Bearer wrong"}
+        assert httpx.post(url, json=body, headers=wrong, timeout=60).status_code == 401
+        assert llm._client._secret not in repr(llm)
+    finally:
+        llm.close()
+    assert llm.status.state == "off"
