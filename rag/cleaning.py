@@ -106,11 +106,13 @@ _DMY_RE = re.compile(
     r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:de\s+)?([a-z]{3,10})\.?,?\s+(?:de\s+)?(\d{4})\b",
     re.I,
 )
+_MONTH_YEAR_RE = re.compile(r"(\d{4})[-/](\d{1,2})|([a-z]{3,10})\.?,?\s+(\d{4})", re.I)
 _MDY_RE = re.compile(r"\b([a-z]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", re.I)
 
 
 def parse_date(value: str) -> str:
-    """Read a date written in a common news style and return ISO YYYY-MM-DD, else ""."""
+    """Read a date written in a common news style: ISO YYYY-MM-DD, or YYYY-MM when only the
+    month is given ("January 2014", "2014-01"), else ""."""
     text = str(value or "")
     candidates: list[tuple[str, str, str]] = [(y, m, d) for y, m, d in _ISO_RE.findall(text)]
     candidates += [(y, mon, d) for d, mon, y in _DMY_RE.findall(text)]
@@ -123,6 +125,13 @@ def parse_date(value: str) -> str:
             continue
         if 1800 <= parsed.year <= 2200:
             return parsed.isoformat()
+    month_only = _MONTH_YEAR_RE.fullmatch(text.strip())
+    if month_only:
+        iso_year, iso_month, name, named_year = month_only.groups()
+        year, month = (iso_year, iso_month) if iso_year else (named_year, name)
+        month_no = int(month) if month.isdigit() else MONTHS.get(month.lower(), 0)
+        if 1 <= month_no <= 12 and 1800 <= int(year) <= 2200:
+            return f"{int(year):04d}-{month_no:02d}"
     return ""
 
 

@@ -51,12 +51,12 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
     from rag.store import wipe_index
 
     settings = settings_from(args)
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:  # before --rebuild wipes anything: a typo must not cost the index
+        raise RagError(f"No such file or folder: {', '.join(map(str, missing))}")
     if args.rebuild:
         wipe_index(settings)
     store, embedder = open_index(settings)
-    missing = [p for p in args.paths if not p.exists()]
-    if missing:
-        raise RagError(f"No such file or folder: {', '.join(map(str, missing))}")
     with Progress(*PROGRESS_COLUMNS, console=err_console, disable=args.json) as bar:
         task = bar.add_task("Embedding chunks", total=None)
 

@@ -71,13 +71,16 @@ def plan(
     known: dict[str, StoredArticle],
     report: IndexReport,
     taken: dict[str, str],
+    doomed: Callable[[], set[str]] = set,
 ) -> Iterator[tuple[Article, bool]]:
     """Decide per article: yield (article, is_update) for what must be written; record the rest.
 
     `known` is the manifest; `report` collects skips, duplicates and moves; `taken` collects
-    the id -> origin of every article read.
+    the id -> origin of every article read; `doomed()`, asked once everything is read, names
+    the known articles this run will prune: a copy of one of those is no duplicate.
     """
     by_hash = {a.content_hash: a.id for a in known.values()}
+    deferred: list[tuple[Article, bool, str]] = []
     for item in articles:
         if isinstance(item, Skipped):
             report.skipped.append(item)
@@ -95,10 +98,21 @@ def plan(
             continue
         twin = by_hash.get(article.content_hash)
         if twin is not None and twin != article.id:
-            report.duplicates.append((article.origin, twin))
+            if twin in known and twin not in taken:  # known twin not read (yet): decide at the end
+                deferred.append((article, old is not None, twin))
+            else:
+                report.duplicates.append((article.origin, twin))
             continue
         by_hash[article.content_hash] = article.id
         yield article, old is not None
+    gone = doomed() if deferred else set()
+    for article, is_update, twin in deferred:
+        owner = by_hash[article.content_hash]
+        if owner != twin or twin in taken or twin not in gone:
+            report.duplicates.append((article.origin, owner))
+            continue
+        by_hash[article.content_hash] = article.id  # the twin is pruned: this copy takes over
+        yield article, is_update
 
 
 def index_paths(
@@ -119,7 +133,11 @@ def index_paths(
 
     todo: list[tuple[Article, bool, list[Chunk]]] = []
     taken: dict[str, str] = {}
-    for article, is_update in plan(loaded, known, report, taken):
+
+    def doomed() -> set[str]:
+        return set(_prunable(known, files, taken)) if prune else set()
+
+    for article, is_update in plan(loaded, known, report, taken, doomed):
         chunks = chunk_text(article.id, article.text, settings.chunk_tokens, settings.chunk_overlap)
         if not chunks:
             report.skipped.append(Skipped(article.origin, "no text to index"))
@@ -171,7 +189,7 @@ def _prunable(
     known: dict[str, StoredArticle], files: list[Path], taken: dict[str, str]
 ) -> list[str]:
     """Articles whose file is gone, or whose file was read now but no longer holds them."""
-    read_files = {str(p.resolve()) for p in files}
+    read_files = {os.path.abspath(p) for p in files}  # as load_file spells origins
     gone = []
     for article in known.values():
         path = _file_of(taken.get(article.id, article.origin))

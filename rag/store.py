@@ -485,7 +485,18 @@ def wipe_index(settings: Settings) -> None:
         if settings.collection in [c.name for c in client.list_collections()]:
             client.delete_collection(settings.collection)
     else:
-        shutil.rmtree(settings.index_dir / "chroma", ignore_errors=True)
+        # Delete through a client: Chroma caches one client per path in the process, and a
+        # directory removed under that cache leaves it stale ("readonly database" on writes).
+        path = settings.index_dir / "chroma"
+        try:
+            client = chromadb.PersistentClient(
+                path=str(path),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+            if settings.collection in [c.name for c in client.list_collections()]:
+                client.delete_collection(settings.collection)
+        except Exception:  # unreadable or foreign files: remove them outright
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _chroma_where(filters: Filters) -> dict | None:

@@ -169,7 +169,7 @@ EXPECTED_META = {
     "003_a959b2a1bffac71d": (
         "Peru to Undermine Shining Path Finances by Attacking Drug Trade",
         "InSight Crime",
-        "",  # only the month is known; parse_date does not invent a day
+        "2014-01",  # only the month is known; parse_date does not invent a day
     ),
     "004_43e5aaeaca6589b4": (
         "The ghost of Shining Path and its ties to Peruvian drug-trafficking",
@@ -555,7 +555,9 @@ def test_content_hash_ignores_whitespace_and_names() -> None:
         ("September 3rd, 2020", "2020-09-03"),
         ("4 de julio de 2022", "2022-07-04"),
         ("31 FEB 2014", ""),
-        ("January 2014", ""),
+        ("January 2014", "2014-01"),
+        ("2014-01", "2014-01"),
+        ("Foo 2014", ""),
         ("yesterday", ""),
         ("", ""),
     ],

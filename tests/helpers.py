@@ -1,0 +1,93 @@
+"""Helpers shared by the store, indexer and CLI tests: isolated settings, files, index snapshots."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from fakes import FakeEmbedder
+
+from rag.settings import Settings
+from rag.store import Store
+
+
+def make_settings(index_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test index: every field the write path reads is given explicitly, so
+    neither `RAG_*` variables nor a `rag.toml` of the developer can change the outcome."""
+    values: dict[str, object] = {
+        "index_dir": index_dir,
+        "data_dir": None,
+        "chroma_url": None,
+        "collection": "articles",
+        "chunk_tokens": 40,
+        "chunk_overlap": 10,
+        "max_file_mb": 20.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def open_store(settings: Settings, embedder: FakeEmbedder | None = None) -> Store:
+    """A store stamped for the fake embedder and the settings' chunking."""
+    from rag.indexer import stamp_for
+
+    return Store(settings, stamp_for(settings, embedder or FakeEmbedder()))
+
+
+def write_article(
+    path: Path,
+    body: str,
+    *,
+    title: str = "",
+    source: str = "Test Times",
+    date: str = "2020-01-01",
+) -> Path:
+    """Write a `Key: value` header article file (creating folders) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = f"Title: {title or path.stem.title()}\nSource: {source}\nDate: {date}\n\n"
+    path.write_text(header + body + "\n", encoding="utf-8")
+    return path
+
+
+def sentences(topic: str, n: int) -> str:
+    """`n` distinct sentences about `topic`, enough to make several chunks at 40 tokens."""
+    return " ".join(
+        f"Report {i} on {topic} says the {topic} situation changed in week {i}." for i in range(n)
+    )
+
+
+def manifest_chunks(settings: Settings) -> dict[str, str]:
+    """Chunk id -> text, read straight from the manifest (all rows, whatever their state)."""
+    with closing(sqlite3.connect(settings.index_dir / "manifest.sqlite3")) as db:
+        return dict(db.execute("SELECT id, text FROM chunks").fetchall())
+
+
+def manifest_states(settings: Settings) -> Counter[str]:
+    """How many article rows are in each state (`pending`, `ready`, `deleting`)."""
+    with closing(sqlite3.connect(settings.index_dir / "manifest.sqlite3", timeout=30)) as db:
+        return Counter(state for (state,) in db.execute("SELECT state FROM articles"))
+
+
+def chroma_ids(store: Store) -> list[str]:
+    """Every id in the Chroma collection (a list, so duplicates would show)."""
+    return list(store._collection.get(include=[])["ids"])  # test-only peek
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What an index holds, for comparing two indexes built from the same files."""
+
+    articles: dict[str, str]  # id -> record hash
+    chunks: dict[str, str]  # chunk id -> text
+    vectors: list[str]  # sorted Chroma ids
+
+
+def snapshot(store: Store) -> Snapshot:
+    return Snapshot(
+        articles={a.id: a.record_hash for a in store.articles()},
+        chunks=manifest_chunks(store.settings),
+        vectors=sorted(chroma_ids(store)),
+    )

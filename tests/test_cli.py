@@ -1,0 +1,183 @@
+"""`rag.cli.main` in-process, configured through `RAG_*` variables like a user would.
+
+The CLI always uses the real embedder (packaged MiniLM). Commands that embed nothing construct
+it without loading weights and run fast; everything that needs an index built by the CLI shares
+one module-scoped index and is marked slow (loading the model takes about 12 s).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rag.cli import main
+
+ARTICLES_DIR = Path(__file__).resolve().parent.parent / "data" / "articles"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        """Both streams with whitespace collapsed (rich wraps long lines)."""
+        return " ".join((self.out + " " + self.err).split())
+
+
+def run(args: Sequence[str]) -> Result:
+    """Run the CLI in-process and capture what it prints."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def isolate(mp: pytest.MonkeyPatch, workdir: Path, index_dir: Path) -> None:
+    """Only our RAG_* variables, no rag.toml (cwd is a fresh folder), a wide terminal."""
+    for key in list(os.environ):
+        if key.startswith("RAG_"):
+            mp.delenv(key)
+    mp.setenv("RAG_INDEX_DIR", str(index_dir))
+    mp.setenv("RAG_LLM_BACKEND", "none")
+    mp.setenv("RAG_EMBED_BACKEND", "local")
+    mp.setenv("COLUMNS", "200")
+    mp.chdir(workdir)
+
+
+@pytest.fixture
+def empty_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    index_dir = tmp_path / "idx"
+    isolate(monkeypatch, tmp_path, index_dir)
+    return index_dir
+
+
+def test_index_of_a_missing_path_exits_2(empty_env: Path) -> None:
+    result = run(["index", "missing/dir", "--index-dir", str(empty_env)])
+    assert result.code == 2
+    assert "No such file or folder: missing/dir" in result.text
+
+
+def test_remove_of_an_unknown_id_exits_2(empty_env: Path) -> None:
+    result = run(["remove", "nope"])
+    assert result.code == 2
+    assert "No article with id nope" in result.text
+
+
+def test_articles_on_an_empty_index(empty_env: Path) -> None:
+    result = run(["articles", "--json"])
+    assert result.code == 0
+    assert json.loads(result.out) == []
+
+
+def test_doctor_on_an_empty_index_fails_with_a_hint(empty_env: Path) -> None:
+    result = run(["doctor"])
+    assert result.code == 1
+    assert "rag index DIR" in result.text
+
+
+# -- one real index, built once with the real embedder -----------------------------------------
+
+
+@dataclass
+class Built:
+    index_dir: Path
+    first: Result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    assert ARTICLES_DIR.is_dir(), f"the bundled corpus {ARTICLES_DIR} is missing"
+    root = tmp_path_factory.mktemp("cli")
+    index_dir = root / "idx"
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, root, root / "unused")  # --index-dir must win over RAG_INDEX_DIR
+        first = run(["index", str(ARTICLES_DIR), "--index-dir", str(index_dir)])
+        mp.setenv("RAG_INDEX_DIR", str(index_dir))
+        yield Built(index_dir, first)
+
+
+def articles_json() -> list[dict[str, object]]:
+    result = run(["articles", "--json"])
+    assert result.code == 0, result.text
+    return json.loads(result.out)
+
+
+@pytest.mark.slow
+def test_index_prints_the_summary(built: Built) -> None:
+    assert built.first.code == 0, built.first.text
+    assert "added 5, updated 0, unchanged 0, skipped 0, duplicates 0, removed 0" in built.first.text
+    assert "chunks embedded" in built.first.text
+    assert not (built.index_dir.parent / "unused").exists()
+
+
+@pytest.mark.slow
+def test_articles_lists_the_bundled_corpus(built: Built) -> None:
+    rows = articles_json()
+    assert len(rows) == 5
+    assert sorted(r["id"] for r in rows) == sorted(p.stem for p in ARTICLES_DIR.glob("*.txt"))
+    for row in rows:
+        assert row["title"] and row["source"] and row["date"], row
+        assert isinstance(row["n_chunks"], int) and row["n_chunks"] > 0
+        assert Path(str(row["origin"])).parent == ARTICLES_DIR
+    table = run(["articles"])
+    assert table.code == 0
+    total = sum(int(r["n_chunks"]) for r in rows)  # type: ignore[call-overload]
+    assert f"5 articles, {total} chunks" in table.text
+
+
+@pytest.mark.slow
+def test_doctor_is_happy(built: Built) -> None:
+    result = run(["doctor", "--json"])
+    assert result.code == 0, result.text
+    checks = {c["name"]: c for c in json.loads(result.out)}
+    assert all(c["ok"] for c in checks.values()), checks
+    assert "agree" in checks["consistency"]["detail"]
+    assert run(["doctor"]).code == 0
+
+
+@pytest.mark.slow
+def test_reindex_of_unchanged_articles_embeds_nothing(built: Built) -> None:
+    result = run(["index", str(ARTICLES_DIR), "--json"])
+    assert result.code == 0, result.text
+    report = json.loads(result.out)
+    assert report["unchanged"] == 5 and report["added"] == [] and report["chunks"] == 0
+
+
+@pytest.mark.slow
+def test_rebuild_with_a_missing_path_keeps_the_index(built: Built) -> None:
+    result = run(["index", "--rebuild", "no/such/folder"])
+    assert result.code == 2
+    assert "No such file or folder" in result.text
+    assert len(articles_json()) == 5
+
+
+@pytest.mark.slow
+def test_remove_then_rebuild(built: Built) -> None:
+    """Leaves the shared index as it found it: five articles."""
+    victim = str(articles_json()[0]["id"])
+    result = run(["remove", victim])
+    assert result.code == 0 and "removed 1 article(s)" in result.text
+    rows = articles_json()
+    assert len(rows) == 4 and victim not in {r["id"] for r in rows}
+    assert "4 articles" in run(["articles"]).text
+    assert run(["doctor"]).code == 0  # still consistent
+
+    missing = run(["remove", "nope"])
+    assert missing.code == 2 and "No article with id nope" in missing.text
+
+    rebuilt = run(["index", "--rebuild", str(ARTICLES_DIR)])
+    assert rebuilt.code == 0, rebuilt.text
+    assert "added 5, updated 0, unchanged 0" in rebuilt.text
+    assert len(articles_json()) == 5
+    doctor = run(["doctor", "--json"])
+    assert doctor.code == 0, doctor.text
