@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,9 +76,14 @@ def add_articles(store: Store, embedder: FakeEmbedder, articles: list[Article]) 
     return sum(len(c) for _, c, _ in items)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "idx", chunk_tokens=20, chunk_overlap=5)
+@pytest.fixture(params=["embedded", "server"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Every store test runs against the embedded Chroma and a real `chroma run` server."""
+    server = {}
+    if request.param == "server":
+        url = request.getfixturevalue("chroma_server").url
+        server = {"chroma_url": url, "collection": f"t{uuid.uuid4().hex[:16]}"}
+    return make_settings(tmp_path / "idx", chunk_tokens=20, chunk_overlap=5, **server)
 
 
 @pytest.fixture
