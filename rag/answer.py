@@ -103,6 +103,11 @@ class Engine:
     embedder: Embedder
     llm: ChatLLM | EmbeddedLLM | None
 
+    def close(self) -> None:
+        """Stop the embedded model server, if one was started."""
+        if isinstance(self.llm, EmbeddedLLM):
+            self.llm.close()
+
 
 def open_engine(settings: Settings) -> Engine:
     """Open the index, the query embedder and the configured LLM."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +19,7 @@ from rag.errors import RagError
 from rag.settings import Settings, go_offline
 
 if TYPE_CHECKING:
-    from rag.answer import Answer
+    from rag.answer import Answer, Event
 
 err_console = Console(stderr=True)
 PROGRESS_COLUMNS = (
@@ -163,9 +163,27 @@ def print_sources(answer: Answer, out: Console) -> None:
             out.print(f"[red]unsupported:[/] {escape(s.text)} ({escape(s.reason)})")
 
 
+def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) -> Answer:
+    """Print status lines and streamed tokens, then the verified answer and its sources."""
+    from rag.answer import Done, Status, Token
+
+    for event in events:
+        if isinstance(event, Status) and not as_json:
+            err_console.print(f"[dim]{escape(event.message)}[/]")
+        elif isinstance(event, Token) and not as_json:
+            out.print(escape(event.text), end="")
+        elif isinstance(event, Done):
+            if as_json:
+                out.print_json(json.dumps(answer_json(event.answer)))
+            else:
+                out.print(f"\n\n{escape(event.answer.text)}\n")
+                print_sources(event.answer, out)
+            return event.answer
+    raise RagError("The answer stream ended early.")
+
+
 def cmd_ask(args: argparse.Namespace, out: Console) -> int:
-    from rag.answer import Done, Status, Token, answer_stream, open_engine
-    from rag.llm import EmbeddedLLM
+    from rag.answer import answer_stream, open_engine
     from rag.store import Filters
 
     engine = open_engine(settings_from(args))
@@ -174,20 +192,40 @@ def cmd_ask(args: argparse.Namespace, out: Console) -> int:
         args.question, engine, filters=filters, top_k=args.top_k, hybrid=not args.no_hybrid
     )
     try:
-        for event in events:
-            if isinstance(event, Status) and not args.json:
-                err_console.print(f"[dim]{escape(event.message)}[/]")
-            elif isinstance(event, Token) and not args.json:
-                out.print(escape(event.text), end="")
-            elif isinstance(event, Done):
-                if args.json:
-                    out.print_json(json.dumps(answer_json(event.answer)))
-                else:
-                    out.print(f"\n\n{escape(event.answer.text)}\n")
-                    print_sources(event.answer, out)
+        show_answer(events, out, args.json)
     finally:
-        if isinstance(engine.llm, EmbeddedLLM):
-            engine.llm.close()
+        engine.close()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, out: Console) -> int:
+    from rag.answer import answer_stream, open_engine
+
+    engine = open_engine(settings_from(args))
+    history: list[dict[str, str]] = []
+    out.print("Ask about the indexed articles; an empty line or Ctrl-D ends the chat.")
+    try:
+        while True:
+            try:
+                question = input("\n> ").strip()
+            except EOFError:
+                break
+            if not question:
+                break
+            answer = show_answer(answer_stream(question, engine, history=history), out)
+            history += [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": answer.text},
+            ]
+    finally:
+        engine.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, out: Console) -> int:
+    import ui
+
+    ui.serve(settings_from(args), host=args.host, port=args.port, auth=args.auth)
     return 0
 
 
@@ -281,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
     p.add_argument("--top-k", type=int, help="passages given to the LLM")
     p.add_argument("--no-hybrid", action="store_true", help="dense retrieval only")
+
+    p = add("chat", cmd_chat, "A conversation in the terminal; follow-up questions work.")
+
+    p = add("serve", cmd_serve, "Serve the browser app (same as `python ui.py`).")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1; others need --auth)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--auth", help="user:password required to use the app")
 
     p = add("eval", cmd_eval, "Run a question set and write a report (or: eval compare A B).")
     p.add_argument("target", nargs="+", help="QUESTIONS file, or: compare RUN_A RUN_B")
