@@ -210,18 +210,7 @@ def cite(
         for n in sentence.citations:
             if n not in citations:
                 p = by_n[n]
-                citations[n] = Citation(
-                    n,
-                    p.article_id,
-                    p.title,
-                    p.source,
-                    p.date,
-                    p.url,
-                    p.text,
-                    p.start,
-                    p.end,
-                    support_span(sentence.text, p),
-                )
+                citations[n] = Citation.of(p, support_span(sentence.text, p))
     return sentences, list(citations.values())
 
 
@@ -254,12 +243,7 @@ def extractive(question: str, passages: list[Passage], notice: str) -> Answer:
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
     picked = [t for t in scored if t[0] > 0][:2] or scored[:1]
     sentences = [Sentence(f"“{text}”", [p.n]) for _, _, p, _, text in picked]
-    citations = {
-        p.n: Citation(
-            p.n, p.article_id, p.title, p.source, p.date, p.url, p.text, p.start, p.end, span
-        )
-        for _, _, p, span, _ in picked
-    }
+    citations = {p.n: Citation.of(p, span) for _, _, p, span, _ in picked}
     return Answer(
         question=question,
         query=question,

@@ -48,19 +48,14 @@ class Passage:
 
 
 @dataclass
-class Citation:
+class Citation(Passage):
     """A passage cited by the answer; `support` spans the supporting sentence in the article."""
 
-    n: int
-    article_id: str
-    title: str
-    source: str
-    date: str
-    url: str
-    text: str
-    start: int
-    end: int
     support: tuple[int, int] | None = None
+
+    @classmethod
+    def of(cls, passage: Passage, support: tuple[int, int] | None) -> Citation:
+        return cls(**vars(passage), support=support)
 
 
 @dataclass

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from fakes import FakeEmbedder
 
 from rag.settings import Settings
@@ -91,3 +93,14 @@ def snapshot(store: Store) -> Snapshot:
         chunks=manifest_chunks(store.settings),
         vectors=sorted(chroma_ids(store)),
     )
+
+
+def backend_settings(
+    request: pytest.FixtureRequest, index_dir: Path, **overrides: object
+) -> Settings:
+    """Settings for a fixture parametrized over "embedded" and "server" Chroma; server mode
+    uses the session's real `chroma run` and a fresh collection per test."""
+    if request.param == "server":
+        overrides["chroma_url"] = request.getfixturevalue("chroma_server").url
+        overrides["collection"] = f"t{uuid.uuid4().hex[:16]}"
+    return make_settings(index_dir, **overrides)

@@ -336,7 +336,7 @@ def _script(question: str, flipped: bool = False) -> Answer:
         return Answer(
             text=text,
             abstained=False,
-            citations=[Citation(1, A0, "t", "s", "d", "u", KIDNAP, 10, 90)],
+            citations=[Citation(1, f"{A0}:0", A0, "t", "s", "d", "u", KIDNAP, 10, 90)],
             sentences=[Sentence(text, [1], True)],
             passages=[_passage(1, A0, KIDNAP), _passage(2, A1)],
             **common,
@@ -348,7 +348,7 @@ def _script(question: str, flipped: bool = False) -> Answer:
         return Answer(
             text=text,
             abstained=False,
-            citations=[Citation(1, A1, "t", "s", "d", "u", "x", 0, 5)],
+            citations=[Citation(1, f"{A1}:0", A1, "t", "s", "d", "u", "x", 0, 5)],
             sentences=[Sentence(text, [1], False)],
             passages=[_passage(1, A1), _passage(2, A3)],
             **common,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 from fakes import FakeEmbedder
-from helpers import make_settings, open_store
+from helpers import backend_settings, open_store
 
 from rag.indexer import index_paths
 from rag.retriever import retrieve, rrf
@@ -25,11 +24,7 @@ def test_rrf_rewards_agreement_and_breaks_ties_by_id() -> None:
 
 @pytest.fixture(params=["embedded", "server"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    server = {}
-    if request.param == "server":
-        url = request.getfixturevalue("chroma_server").url
-        server = {"chroma_url": url, "collection": f"r{uuid.uuid4().hex[:16]}"}
-    settings = make_settings(tmp_path / "idx", chunk_tokens=180, chunk_overlap=40, **server)
+    settings = backend_settings(request, tmp_path / "idx", chunk_tokens=180, chunk_overlap=40)
     embedder = FakeEmbedder()
     store = open_store(settings, embedder)
     index_paths([ARTICLES], store, embedder, settings)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fakes import FakeEmbedder
-from helpers import chroma_ids, make_settings, manifest_states, open_store
+from helpers import backend_settings, chroma_ids, manifest_states, open_store
 
 from rag.articles import Article
 from rag.chunking import chunk_text
@@ -79,11 +78,7 @@ def add_articles(store: Store, embedder: FakeEmbedder, articles: list[Article]) 
 @pytest.fixture(params=["embedded", "server"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Every store test runs against the embedded Chroma and a real `chroma run` server."""
-    server = {}
-    if request.param == "server":
-        url = request.getfixturevalue("chroma_server").url
-        server = {"chroma_url": url, "collection": f"t{uuid.uuid4().hex[:16]}"}
-    return make_settings(tmp_path / "idx", chunk_tokens=20, chunk_overlap=5, **server)
+    return backend_settings(request, tmp_path / "idx", chunk_tokens=20, chunk_overlap=5)
 
 
 @pytest.fixture
