@@ -24,7 +24,7 @@ go_offline()  # before gradio, llama-index or transformers are imported
 
 import gradio as gr  # noqa: E402
 
-from rag import render  # noqa: E402
+from rag import eval_app, render  # noqa: E402
 from rag.answer import Done, Engine, Status, Token, answer_stream, open_engine  # noqa: E402
 from rag.chat import Conversations  # noqa: E402
 from rag.errors import ConfigError, RagError  # noqa: E402
@@ -38,12 +38,28 @@ UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ANSWER_CONCURRENCY_ID = "answer"
 INDEX_CONCURRENCY_ID = "index"
+EVAL_CONCURRENCY_ID = "eval"
 MAX_NAME_CHARS = 80
 TOP_K_MAX = 12
 DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 Session = dict[str, Any]  # {"chat_id": str | None, "turns": [turn dicts]}
 ChatView = tuple[list[dict[str, str]], str, Session, str, str]
+
+EVAL_CSS = """
+.rag-eval-report { width: 100%; height: 75vh; border-radius: 6px; background: #fff;
+  border: 1px solid var(--border-color-primary, #e5e7eb); }
+.rag-metrics { display: flex; flex-wrap: wrap; gap: .5em; margin: .5em 0; }
+.rag-metric { border: 1px solid var(--border-color-primary, #e5e7eb); border-radius: 6px;
+  padding: .35em .7em; min-width: 7em; cursor: help; }
+.rag-metric-value { font-size: 1.4em; font-weight: 600; font-variant-numeric: tabular-nums; }
+.rag-metric-name { font-size: .85em; color: var(--body-text-color-subdued, #6b7280); }
+.rag-compare table { border-collapse: collapse; margin: .4em 0; }
+.rag-compare th, .rag-compare td { border: 1px solid var(--border-color-primary, #e5e7eb);
+  padding: 2px 8px; text-align: left; }
+.rag-compare td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.rag-compare .small { font-size: .85em; color: var(--body-text-color-subdued, #6b7280); }
+"""
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -403,11 +419,46 @@ def llm_status(engine: Engine) -> tuple[str, bool]:
     return f"LLM: {llm.name}. Ready (remote server).", False
 
 
+# -- evaluate -----------------------------------------------------------------------------------
+
+
+def evaluate(
+    engine: Engine,
+    key: str | None,
+    name: str = "",
+    retrieval_only: bool = False,
+    top_k: float | None = None,
+    hybrid: bool | None = None,
+    progress: Callable[..., Any] | None = None,
+) -> eval_app.RunView:
+    """Run a question set (see rag.eval_app.run_set); an unexpected failure becomes a message."""
+    try:
+        return eval_app.run_set(
+            engine, key, name=name, retrieval_only=bool(retrieval_only), top_k=top_k,
+            hybrid=hybrid, progress=progress,
+        )  # fmt: skip
+    except Exception as err:  # a handler must never leave the tab spinning
+        log.error("evaluation failed: %s", traceback.format_exc())
+        return eval_app.empty_view(f"The evaluation failed ({type(err).__name__}: {err}).")
+
+
+def run_dropdowns(engine: Engine, newest: Path | None = None) -> tuple[Any, Any]:
+    """Updated Run A / Run B choices; after a run, B is the new run and A the one before it."""
+    choices = eval_app.run_choices(engine)
+    if newest is None:
+        return gr.Dropdown(choices=choices), gr.Dropdown(choices=choices)
+    names = [value for _, value in choices]
+    before = next((n for n in names if n != newest.name), None)
+    return gr.Dropdown(choices=choices, value=before), gr.Dropdown(
+        choices=choices, value=newest.name
+    )
+
+
 # -- the app ------------------------------------------------------------------------------------
 
 
 def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.Blocks:
-    """The Blocks app: Chat, Library and Settings tabs wired to the handlers above."""
+    """The Blocks app: Chat, Library, Evaluate and Settings tabs wired to the handlers above."""
     settings = engine.settings
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as demo:
         session = gr.State(new_session())
@@ -481,6 +532,65 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
                         choices=article_choices(engine), label="Remove an article", scale=4
                     )
                     remove_btn = gr.Button("Remove", variant="stop", scale=1)
+
+            with gr.Tab("Evaluate", id="evaluate"):
+                sets = eval_app.question_sets(engine)
+                first_set = sets[0][1] if sets else None
+                runs = eval_app.run_choices(engine)
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        eval_set = gr.Dropdown(
+                            choices=sets, value=first_set, label="Question set", elem_id="eval-set"
+                        )
+                        eval_upload = gr.File(
+                            label=f"…or upload a question set (.jsonl or .csv; up to "
+                            f"{settings.max_upload_mb:g} MB)",
+                            file_types=list(eval_app.EVAL_SUFFIXES),
+                            type="filepath",
+                            elem_id="eval-upload",
+                            height=120,
+                        )
+                        eval_info = gr.HTML(
+                            eval_app.describe_set(engine, first_set),
+                            elem_id="eval-info",
+                            js_on_load=None,
+                        )
+                    with gr.Column(scale=2):
+                        eval_name = gr.Textbox(
+                            label="Run name",
+                            placeholder="the question set's name",
+                            max_lines=1,
+                            elem_id="eval-name",
+                        )
+                        eval_retrieval = gr.Checkbox(
+                            value=False,
+                            label="Retrieval only (no LLM: hit@k, recall, MRR)",
+                            elem_id="eval-retrieval-only",
+                        )
+                        gr.Markdown(
+                            "Answers go through the chat's pipeline with the *Passages* and "
+                            "*Hybrid search* options of the Settings tab. Each question takes "
+                            "as long as a chat answer; the other tabs stay usable meanwhile."
+                        )
+                        eval_btn = gr.Button(
+                            "Run the evaluation", variant="primary", elem_id="eval-run"
+                        )
+                eval_status = gr.HTML("", elem_id="eval-status", js_on_load=None, min_height=40)
+                eval_summary = gr.HTML("", elem_id="eval-summary", js_on_load=None)
+                eval_download = gr.File(
+                    label="Report (report.html)",
+                    interactive=False,
+                    visible=False,
+                    elem_id="eval-download",
+                    height=80,
+                )
+                eval_report = gr.HTML("", elem_id="eval-report", js_on_load=None)
+                gr.Markdown("### Compare two runs")
+                with gr.Row():
+                    run_a = gr.Dropdown(choices=runs, label="Run A", scale=3, elem_id="eval-run-a")
+                    run_b = gr.Dropdown(choices=runs, label="Run B", scale=3, elem_id="eval-run-b")
+                    compare_btn = gr.Button("Compare", scale=1, elem_id="eval-compare")
+                compare_view = gr.HTML("", elem_id="eval-compare-view", js_on_load=None)
 
             with gr.Tab("Settings", id="settings"):
                 top_k = gr.Slider(1, TOP_K_MAX, value=settings.top_k, step=1, label="Passages")
@@ -581,6 +691,56 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
 
         remove_btn.click(remove, [to_remove], [index_report, table, to_remove], api_name=False)
 
+        def upload_set(file: str | None, current: str | None) -> tuple[Any, ...]:
+            key, message = eval_app.save_upload(engine, file)
+            choices = eval_app.question_sets(engine)
+            return gr.Dropdown(choices=choices, value=key or current), message, None
+
+        eval_upload.upload(
+            upload_set,
+            [eval_upload, eval_set],
+            [eval_set, eval_info, eval_upload],
+            api_name=False,
+        )
+
+        def pick_set(key: str | None) -> str:
+            return eval_app.describe_set(engine, key)
+
+        eval_set.input(pick_set, [eval_set], [eval_info], api_name=False)
+
+        def run_eval_set(
+            key: str | None,
+            name: str,
+            retrieval_only: bool,
+            top_k: float,
+            hybrid: bool,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008
+        ) -> tuple[Any, ...]:
+            view = evaluate(engine, key, name, retrieval_only, top_k, hybrid, progress)
+            download = str(view.download) if view.download else None
+            return (
+                view.status,
+                view.summary,
+                gr.File(value=download, visible=download is not None),
+                view.report,
+                *run_dropdowns(engine, view.run_dir),
+            )
+
+        eval_btn.click(
+            run_eval_set,
+            [eval_set, eval_name, eval_retrieval, top_k, hybrid],
+            [eval_status, eval_summary, eval_download, eval_report, run_a, run_b],
+            api_name="evaluate",
+            concurrency_limit=1,
+            concurrency_id=EVAL_CONCURRENCY_ID,
+            show_progress_on=[eval_status],
+        )
+
+        def compare_runs(a: str | None, b: str | None) -> str:
+            return eval_app.compare(engine, a, b)
+
+        compare_btn.click(compare_runs, [run_a, run_b], [compare_view], api_name=False)
+
         def on_load(bid: str) -> tuple[Any, ...]:
             bid = bid or secrets.token_urlsafe(16)
             return (
@@ -589,12 +749,14 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
                 library_rows(engine),
                 gr.Dropdown(choices=article_choices(engine)),
                 gr.Dropdown(choices=engine.store.sources()),
+                gr.Dropdown(choices=eval_app.question_sets(engine)),
+                *run_dropdowns(engine),
             )
 
         demo.load(
             on_load,
             [browser_id],
-            [browser_id, past, table, to_remove, source_filter],
+            [browser_id, past, table, to_remove, source_filter, eval_set, run_a, run_b],
             api_name=False,
         )
 
@@ -657,7 +819,7 @@ def serve(
         show_error=False,
         quiet=True,
         footer_links=[],
-        css=render.CSS,
+        css=render.CSS + EVAL_CSS,
     )
     if block and owns_engine:  # launch() returns once the server stopped (Ctrl-C)
         engine.close()

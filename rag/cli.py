@@ -240,30 +240,17 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
         return 0
     if len(args.target) != 1:
         raise RagError("usage: rag eval QUESTIONS.jsonl|csv [options]")
-    from rag.answer import Answer, answer_stream, find_passages, open_engine
+    from rag.answer import open_engine
+    from rag.eval_app import eval_pipeline
 
     settings = settings_from(args)
-    if args.top_k:
-        settings = settings.model_copy(update={"top_k": args.top_k})
     questions, errors = evaluation.load_questions(Path(args.target[0]))
     for error in errors:
         err_console.print(f"[yellow]skipped[/] {escape(error)}")
     engine = open_engine(settings)
-    if args.retrieval_only:
-
-        def answer_fn(question: str, history: list[dict[str, str]]) -> Answer:
-            passages = find_passages(question, engine)
-            return Answer(question, question, "", False, "extractive", passages=passages)
-
-    else:
-
-        def answer_fn(question: str, history: list[dict[str, str]]):  # noqa: ANN202
-            return answer_stream(question, engine, history=history)
-
-    summary = {k: v for k, v in settings.model_dump(mode="json").items() if "key" not in k} | {
-        "llm": engine.llm.name if engine.llm else "none",
-        "embedder": engine.embedder.model_id,
-    }
+    answer_fn, summary = eval_pipeline(
+        engine, retrieval_only=args.retrieval_only, top_k=args.top_k or None
+    )
     with Progress(*PROGRESS_COLUMNS, console=err_console) as bar:
         task = bar.add_task("Questions", total=len(questions))
         run_dir = evaluation.run_eval(

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     articles_dir: Path = Field(
         Path("data/articles"), description="Bundled articles indexed on the app's first start."
     )
+    eval_dir: Path = Field(
+        Path("data/eval"), description="Bundled question sets listed in the app's Evaluate tab."
+    )
     chroma_url: str | None = Field(
         None, description="Use a Chroma server (http://host:port) instead of the embedded store."
     )

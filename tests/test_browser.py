@@ -145,9 +145,6 @@ def test_ask_click_citation_follow_up(page: Any) -> None:
     assert page.query_selector("#sources .rag-src.rag-active") is not None
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "chat_citation.png"), full_page=True)
-    docs = ROOT / "docs"
-    docs.mkdir(exist_ok=True)
-    page.screenshot(path=str(docs / "screenshot.png"), full_page=True)
 
     # uncited passages are one click away
     summary = page.query_selector("#sources details summary")
@@ -260,3 +257,86 @@ def test_eight_concurrent_sessions(app: dict[str, Any]) -> None:
         reply = reply[0]["text"] if isinstance(reply, list) else reply
         assert re.search(r'href="#rag-0-[cp]-\d+"', reply), reply
         assert f"For: <q>{ui.render.esc(questions[i])}</q>" in sources
+
+
+EVAL_UPLOAD = "\n".join(
+    [
+        '{"id": "b1", "question": "How many natural gas workers were kidnapped?", '
+        '"answer": ["36"], "evidence": [{"article": "000_9d6e732136a79e44"}], "type": "numeric"}',
+        '{"id": "broken", "question": ',
+        '{"id": "b2", "question": "<script>window.__xss=1</script> Who leads the Shining Path?", '
+        '"answer": ["Gabriel"], "evidence": [{"article": "000_9d6e732136a79e44"}]}',
+        '{"id": "b3", "question": "How many quokkas did the census count?", "answer": ["12,000"]}',
+        '{"id": "b4", "question": "What ransom was paid for the gas workers?", '
+        '"type": "unanswerable"}',
+    ]
+)
+
+
+def wait_text(page: Any, selector: str, text: str, timeout: int = 120_000) -> None:
+    """Wait until the element's text contains `text`."""
+    page.wait_for_function(
+        "([s, t]) => (document.querySelector(s)?.innerText || '').includes(t)",
+        arg=[selector, text],
+        timeout=timeout,
+    )
+
+
+def test_evaluate_tab_runs_and_compares(page: Any, tmp_path: Path) -> None:
+    """Run a bundled set, chat meanwhile, run an uploaded set, then compare the two runs."""
+    page.get_by_role("tab", name="Evaluate").click()
+    page.click("#eval-set input")
+    page.get_by_role("option", name="followups.jsonl (bundled)").click()
+    wait_text(page, "#eval-info", "followups.jsonl: 8 question(s)")
+    page.fill("#eval-name input, #eval-name textarea", "bundled")
+    page.click("#eval-run")
+
+    # the chat keeps answering while the evaluation runs
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "What offensive is Peru preparing against the Shining Path?", 0)
+    page.get_by_role("tab", name="Evaluate").click()
+
+    wait_text(page, "#eval-summary", "bundled: 8 questions")
+    summary = page.inner_text("#eval-summary")
+    assert re.search(r"\d\.\d{3}\s+accuracy", summary), summary
+    assert re.search(r"\d\.\d{3}\s+hit@5", summary), summary
+    link = page.wait_for_selector("#eval-download a[href]")
+    assert "report.html" in link.inner_text() or "report" in (link.get_attribute("href") or "")
+    report = page.frame_locator("#eval-report iframe")
+    assert "Evaluation: bundled" in report.locator("h1").inner_text()
+    assert "Questions (failures first)" in report.locator("body").inner_text()
+    assert report.locator("img").count() >= 1  # the plots
+
+    # an uploaded set: malformed lines are listed, the rest runs (retrieval only)
+    upload = tmp_path / "four questions.jsonl"
+    upload.write_text(EVAL_UPLOAD + "\n")
+    page.set_input_files("#eval-upload input[type=file]", str(upload))
+    wait_text(page, "#eval-info", "line 2: not valid JSON", timeout=30_000)
+    assert "four_questions.jsonl: 4 question(s)" in page.inner_text("#eval-info")
+    page.fill("#eval-name input, #eval-name textarea", "uploaded")
+    page.check("#eval-retrieval-only input")
+    page.click("#eval-run")
+    wait_text(page, "#eval-summary", "uploaded · retrieval only: 4 questions")
+    assert "hit@5" in page.inner_text("#eval-summary")
+    assert "accuracy" not in page.inner_text("#eval-summary")  # no answers were generated
+    question = report.get_by_text("Who leads the Shining Path?")
+    assert "<script>window.__xss=1</script>" in question.first.inner_text()
+
+    # run A / run B were filled with the two runs: compare them
+    page.click("#eval-compare")
+    wait_text(page, "#eval-compare-view", "B − A", timeout=30_000)
+    compared = page.inner_text("#eval-compare-view")
+    assert "A: bundled" in compared and "B: uploaded" in compared and "hit@5" in compared
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    runs = app_runs(page)
+    assert len(runs) >= 2
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
+
+
+def app_runs(page: Any) -> list[str]:
+    """The Run B dropdown's options (opened and closed again)."""
+    page.click("#eval-run-b input")
+    options = [o.inner_text() for o in page.query_selector_all("[role=option]")]
+    page.keyboard.press("Escape")
+    return options

@@ -1,0 +1,330 @@
+"""The Evaluate tab as plain functions: question sets, runs, their results and comparisons.
+
+No Gradio here: `ui.py` wires these to components, tests call them directly, and the CLI's
+`rag eval` builds its pipeline with `eval_pipeline` too, so the app and the CLI evaluate the
+same thing. Runs are written to `<state dir>/runs/<YYYYmmdd-HHMMSS>-<name>/`.
+
+Question sets are named by keys, never by paths from the browser: `bundled:<file>` is a file in
+`settings.eval_dir` (data/eval), `uploaded:<file>` one saved from an upload; run choices are run
+directory names. Every key is checked to be a plain file name inside its directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag import evaluation, render
+from rag.answer import Answer, Engine, answer_stream, find_passages
+from rag.errors import EvalFormatError, RagError
+
+EVAL_SUFFIXES = (".jsonl", ".csv")
+RUNS = "runs"
+UPLOADED = "eval_sets"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+ProgressFn = Callable[..., Any]
+
+
+# -- the pipeline under test (shared with `rag eval`) ----------------------------------------
+
+
+def eval_pipeline(
+    engine: Engine,
+    *,
+    retrieval_only: bool = False,
+    top_k: int | None = None,
+    hybrid: bool | None = None,
+) -> tuple[evaluation.AnswerFn, dict[str, Any]]:
+    """(answer_fn, settings summary) running the chat's pipeline with the given overrides.
+
+    retrieval_only: answer_fn only retrieves (an Answer with passages, no LLM call).
+    The summary is the settings without secrets plus the LLM and embedder names.
+    """
+    update = {k: v for k, v in (("top_k", top_k), ("hybrid", hybrid)) if v is not None}
+    if update:
+        engine = dataclasses.replace(engine, settings=engine.settings.model_copy(update=update))
+    settings = engine.settings
+    if retrieval_only:
+
+        def answer_fn(question: str, history: list[dict[str, str]]) -> Answer:
+            passages = find_passages(question, engine)
+            return Answer(question, question, "", False, "extractive", passages=passages)
+
+    else:
+
+        def answer_fn(question: str, history: list[dict[str, str]]):  # noqa: ANN202
+            return answer_stream(question, engine, history=history)
+
+    summary = {k: v for k, v in settings.model_dump(mode="json").items() if "key" not in k} | {
+        "llm": engine.llm.name if engine.llm else "none",
+        "embedder": engine.embedder.model_id,
+    }
+    return answer_fn, summary
+
+
+# -- question sets ----------------------------------------------------------------------------
+
+
+def runs_dir(engine: Engine) -> Path:
+    """Where the app writes its runs: `<state dir>/runs` (never the working directory)."""
+    return engine.settings.state_dir / RUNS
+
+
+def uploads_dir(engine: Engine) -> Path:
+    """Where uploaded question sets are kept."""
+    return engine.settings.state_dir / UPLOADED
+
+
+def _plain_files(folder: Path) -> list[Path]:
+    """The question files directly in a folder, by name."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EVAL_SUFFIXES)
+
+
+def question_sets(engine: Engine) -> list[tuple[str, str]]:
+    """(label, key) of the bundled sets, then the uploaded ones."""
+    choices = [
+        (f"{p.name} (bundled)", f"bundled:{p.name}") for p in _plain_files(engine.settings.eval_dir)
+    ]
+    choices += [
+        (f"{p.name} (uploaded)", f"uploaded:{p.name}") for p in _plain_files(uploads_dir(engine))
+    ]
+    return choices
+
+
+def resolve_set(engine: Engine, key: str | None) -> Path | None:
+    """The file of a question-set key, or None when the key is not one of `question_sets`."""
+    kind, _, name = (key or "").partition(":")
+    folder = {"bundled": engine.settings.eval_dir, "uploaded": uploads_dir(engine)}.get(kind)
+    if folder is None or not name or name != Path(name).name or name.startswith("."):
+        return None
+    path = folder / name
+    return path if path.suffix.lower() in EVAL_SUFFIXES and path.is_file() else None
+
+
+def describe_set(engine: Engine, key: str | None) -> str:
+    """A question set's size by type and its malformed lines, as HTML."""
+    path = resolve_set(engine, key)
+    if path is None:
+        return '<div class="rag-empty">Pick a question set or upload one (.jsonl or .csv).</div>'
+    try:
+        questions, errors = evaluation.load_questions(path)
+    except EvalFormatError as err:
+        return render.notice_html(str(err))
+    return render.eval_set_html(path.name, dict(Counter(q.type for q in questions)), errors)
+
+
+def safe_set_name(name: str) -> str:
+    """A plain file name for an uploaded set: letters, digits and `._-`, bounded length."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:60] or "questions"
+    return f"{stem}{suffix}"
+
+
+def save_upload(engine: Engine, file: str | None) -> tuple[str | None, str]:
+    """Keep an uploaded .jsonl/.csv question set; (its key or None when refused, message HTML).
+
+    Refused: other types, files over the upload limit, text that is not UTF-8 or has no valid
+    row. Malformed rows are listed and the rest of the set is kept.
+    """
+    if not file:
+        return None, describe_set(engine, None)
+    src = Path(file)
+    name = safe_set_name(src.name)
+    max_mb = engine.settings.max_upload_mb
+    if not name.lower().endswith(EVAL_SUFFIXES):
+        return None, render.notice_html(f"{name}: question sets must be .jsonl or .csv.")
+    try:
+        size = src.stat().st_size
+    except OSError:
+        return None, render.notice_html(f"{name}: the upload could not be read.")
+    if size > max_mb * 1024 * 1024:
+        return None, render.notice_html(f"{name}: larger than the {max_mb:g} MB upload limit.")
+    try:
+        questions, errors = evaluation.load_questions(src)
+    except EvalFormatError as err:
+        return None, render.notice_html(f"{name}: {err}".replace(str(src), name))
+    if not questions:
+        reasons = render.eval_set_html(name, {}, errors)
+        return None, render.notice_html(f"{name}: no valid question; nothing saved.") + reasons
+    dest = uploads_dir(engine)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest / name)
+    key = f"uploaded:{name}"
+    return key, describe_set(engine, key)
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunView:
+    """What the tab shows after a run: status, headline, the report inline, the download."""
+
+    status: str
+    summary: str
+    report: str
+    download: Path | None
+    run_dir: Path | None
+
+
+_DOWNLOADS: Path | None = None
+
+
+def download_copy(run_dir: Path) -> Path:
+    """A copy of the run's report.html in a private temporary folder, for the browser to fetch.
+
+    The run itself may live under the index directory, which the server never serves.
+    """
+    global _DOWNLOADS
+    if _DOWNLOADS is None or not _DOWNLOADS.is_dir():
+        _DOWNLOADS = Path(tempfile.mkdtemp(prefix="rag-reports-"))
+    target = _DOWNLOADS / f"{run_dir.name}-report.html"
+    shutil.copyfile(run_dir / evaluation.REPORT, target)
+    return target
+
+
+def run_view(run_dir: Path, status: str = "") -> RunView:
+    """The results of a finished run, read back from its directory."""
+    summary = json.loads((run_dir / evaluation.SUMMARY).read_text(encoding="utf-8"))
+    report = (run_dir / evaluation.REPORT).read_text(encoding="utf-8")
+    return RunView(
+        status,
+        render.eval_summary_html(summary),
+        render.report_frame(report),
+        download_copy(run_dir),
+        run_dir,
+    )
+
+
+def empty_view(message: str = "") -> RunView:
+    """Nothing to show yet (or a message saying why)."""
+    status = render.notice_html(message) if message else ""
+    return RunView(status, "", "", None, None)
+
+
+def run_set(
+    engine: Engine,
+    key: str | None,
+    *,
+    name: str = "",
+    retrieval_only: bool = False,
+    top_k: float | None = None,
+    hybrid: bool | None = None,
+    progress: ProgressFn | None = None,
+) -> RunView:
+    """Run a question set through the chat's pipeline into `<state dir>/runs`; its results.
+
+    progress, when given, is called like gr.Progress: ((done, total), desc=...).
+    """
+    path = resolve_set(engine, key)
+    if path is None:
+        return empty_view("Pick a question set first (or upload one).")
+    try:
+        questions, errors = evaluation.load_questions(path)
+    except EvalFormatError as err:
+        return empty_view(str(err))
+    counts = dict(Counter(q.type for q in questions))
+    described = render.eval_set_html(path.name, counts, errors)
+    if not questions:
+        return RunView(described, "", "", None, None)
+    k = max(1, min(12, int(top_k))) if top_k else None
+    answer_fn, summary = eval_pipeline(
+        engine, retrieval_only=retrieval_only, top_k=k, hybrid=hybrid
+    )
+    summary["question_set"] = path.name
+    run_name = (name or "").strip() or path.stem
+    if progress is not None:
+        progress((0, len(questions)), desc="Questions")
+
+    def on_progress(done: int, total: int) -> None:
+        if progress is not None:
+            progress((done, total), desc="Questions")
+
+    try:
+        run_dir = evaluation.run_eval(
+            questions,
+            answer_fn,
+            runs_dir(engine),
+            name=run_name,
+            settings_summary=summary,
+            progress=on_progress,
+            retrieval_only=retrieval_only,
+        )
+    except RagError as err:
+        return RunView(described + render.notice_html(str(err)), "", "", None, None)
+    status = render.eval_set_html(f"Finished {run_dir.name}", counts, errors)
+    return run_view(run_dir, status)
+
+
+def _run_dirs(engine: Engine) -> list[Path]:
+    """Finished runs (with a summary), most recently finished first."""
+    root = runs_dir(engine)
+    if not root.is_dir():
+        return []
+    done = [p for p in root.iterdir() if (p / evaluation.SUMMARY).is_file()]
+    return sorted(
+        done, key=lambda p: ((p / evaluation.SUMMARY).stat().st_mtime, p.name), reverse=True
+    )
+
+
+def run_choices(engine: Engine) -> list[tuple[str, str]]:
+    """(label, run directory name) of the finished runs, newest first."""
+    choices = []
+    for run_dir in _run_dirs(engine):
+        try:
+            summary = json.loads((run_dir / evaluation.SUMMARY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        metrics = summary.get("metrics", {})
+        main = "hit@5" if summary.get("retrieval_only") else "accuracy"
+        value = metrics.get(main)
+        shown = f" · {main} {value:.3f}" if isinstance(value, int | float) else ""
+        n = summary.get("counts", {}).get("questions", 0)
+        choices.append((f"{run_dir.name} · {n} q{shown}", run_dir.name))
+    return choices
+
+
+def resolve_run(engine: Engine, name: str | None) -> Path | None:
+    """The directory of a run choice, or None when it is not a finished run of this app."""
+    if not name or name != Path(name).name or name.startswith("."):
+        return None
+    path = runs_dir(engine) / name
+    return path if (path / evaluation.SUMMARY).is_file() else None
+
+
+def compare(engine: Engine, a: str | None, b: str | None) -> str:
+    """Metric deltas B − A and the questions that flipped, as HTML."""
+    run_a, run_b = resolve_run(engine, a), resolve_run(engine, b)
+    if run_a is None or run_b is None:
+        return render.notice_html("Choose two finished runs to compare.")
+    comparison = evaluation.compare_runs(run_a, run_b)
+    for side in ("a", "b"):  # show run names, not where the server keeps them
+        comparison[side]["run_dir"] = Path(comparison[side]["run_dir"]).name
+    return f'<div class="rag-compare">{evaluation.render_compare(comparison, fmt="html")}</div>'
+
+
+__all__ = [
+    "RunView",
+    "compare",
+    "describe_set",
+    "eval_pipeline",
+    "question_sets",
+    "resolve_run",
+    "resolve_set",
+    "run_choices",
+    "run_set",
+    "run_view",
+    "save_upload",
+]
