@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from rag.answer import Engine, find_passages
-from rag.evaluation import load_questions
 from rag.indexer import index_paths, open_index
+from rag.questions import load_questions
 from rag.settings import Settings, go_offline
 
 

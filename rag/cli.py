@@ -231,12 +231,14 @@ def cmd_serve(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_eval(args: argparse.Namespace, out: Console) -> int:
     from rag import evaluation
+    from rag.questions import load_questions
+    from rag.report import render_compare
 
     if args.target[0] == "compare":
         if len(args.target) != 3:
             raise RagError("usage: rag eval compare RUN_A RUN_B")
         comparison = evaluation.compare_runs(Path(args.target[1]), Path(args.target[2]))
-        out.print(escape(evaluation.render_compare(comparison)))
+        out.print(escape(render_compare(comparison)))
         return 0
     if len(args.target) != 1:
         raise RagError("usage: rag eval QUESTIONS.jsonl|csv [options]")
@@ -244,7 +246,7 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
     from rag.eval_app import eval_pipeline
 
     settings = settings_from(args)
-    questions, errors = evaluation.load_questions(Path(args.target[0]))
+    questions, errors = load_questions(Path(args.target[0]))
     for error in errors:
         err_console.print(f"[yellow]skipped[/] {escape(error)}")
     engine = open_engine(settings)

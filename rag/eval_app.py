@@ -25,6 +25,8 @@ from typing import Any
 from rag import evaluation, render
 from rag.answer import Answer, Engine, answer_stream, find_passages
 from rag.errors import EvalFormatError, RagError
+from rag.questions import load_questions
+from rag.report import render_compare
 
 EVAL_SUFFIXES = (".jsonl", ".csv")
 RUNS = "runs"
@@ -118,7 +120,7 @@ def describe_set(engine: Engine, key: str | None) -> str:
     if path is None:
         return '<div class="rag-empty">Pick a question set or upload one (.jsonl or .csv).</div>'
     try:
-        questions, errors = evaluation.load_questions(path)
+        questions, errors = load_questions(path)
     except EvalFormatError as err:
         return render.notice_html(str(err))
     return render.eval_set_html(path.name, dict(Counter(q.type for q in questions)), errors)
@@ -152,7 +154,7 @@ def save_upload(engine: Engine, file: str | None) -> tuple[str | None, str]:
     if size > max_mb * 1024 * 1024:
         return None, render.notice_html(f"{name}: larger than the {max_mb:g} MB upload limit.")
     try:
-        questions, errors = evaluation.load_questions(src)
+        questions, errors = load_questions(src)
     except EvalFormatError as err:
         return None, render.notice_html(f"{name}: {err}".replace(str(src), name))
     if not questions:
@@ -232,7 +234,7 @@ def run_set(
     if path is None:
         return empty_view("Pick a question set first (or upload one).")
     try:
-        questions, errors = evaluation.load_questions(path)
+        questions, errors = load_questions(path)
     except EvalFormatError as err:
         return empty_view(str(err))
     counts = dict(Counter(q.type for q in questions))
@@ -312,7 +314,7 @@ def compare(engine: Engine, a: str | None, b: str | None) -> str:
     comparison = evaluation.compare_runs(run_a, run_b)
     for side in ("a", "b"):  # show run names, not where the server keeps them
         comparison[side]["run_dir"] = Path(comparison[side]["run_dir"]).name
-    return f'<div class="rag-compare">{evaluation.render_compare(comparison, fmt="html")}</div>'
+    return f'<div class="rag-compare">{render_compare(comparison, fmt="html")}</div>'
 
 
 __all__ = [
