@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import shutil
 import tempfile
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from rag.answer import Answer, Engine, answer_stream, find_passages
 from rag.errors import EvalFormatError, RagError
 from rag.questions import load_questions
 from rag.report import render_compare
+
+log = logging.getLogger(__name__)
 
 EVAL_SUFFIXES = (".jsonl", ".csv")
 RUNS = "runs"
@@ -270,6 +274,26 @@ def run_set(
     return run_view(run_dir, status)
 
 
+def evaluate(
+    engine: Engine,
+    key: str | None,
+    name: str = "",
+    retrieval_only: bool = False,
+    top_k: float | None = None,
+    hybrid: bool | None = None,
+    progress: ProgressFn | None = None,
+) -> RunView:
+    """The tab's Run handler: `run_set`, with an unexpected failure turned into a message."""
+    try:
+        return run_set(
+            engine, key, name=name, retrieval_only=bool(retrieval_only), top_k=top_k,
+            hybrid=hybrid, progress=progress,
+        )  # fmt: skip
+    except Exception as err:  # a handler must never leave the tab spinning
+        log.error("evaluation failed: %s", traceback.format_exc())
+        return empty_view(f"The evaluation failed ({type(err).__name__}: {err}).")
+
+
 def _run_dirs(engine: Engine) -> list[Path]:
     """Finished runs (with a summary), most recently finished first."""
     root = runs_dir(engine)
@@ -298,6 +322,14 @@ def run_choices(engine: Engine) -> list[tuple[str, str]]:
     return choices
 
 
+def run_picks(engine: Engine, newest: Path) -> tuple[list[tuple[str, str]], str | None, str]:
+    """(run choices, Run A, Run B) after a run: B is the new run and A the one before it."""
+    choices = run_choices(engine)
+    names = [value for _, value in choices]
+    before = next((n for n in names if n != newest.name), None)
+    return choices, before, newest.name
+
+
 def resolve_run(engine: Engine, name: str | None) -> Path | None:
     """The directory of a run choice, or None when it is not a finished run of this app."""
     if not name or name != Path(name).name or name.startswith("."):
@@ -318,15 +350,6 @@ def compare(engine: Engine, a: str | None, b: str | None) -> str:
 
 
 __all__ = [
-    "RunView",
-    "compare",
-    "describe_set",
-    "eval_pipeline",
-    "question_sets",
-    "resolve_run",
-    "resolve_set",
-    "run_choices",
-    "run_set",
-    "run_view",
-    "save_upload",
-]
+    "RunView", "compare", "describe_set", "eval_pipeline", "evaluate", "question_sets",
+    "resolve_run", "resolve_set", "run_choices", "run_picks", "run_set", "run_view", "save_upload",
+]  # fmt: skip

@@ -1,19 +1,25 @@
-"""Helpers shared by the store, indexer and CLI tests: isolated settings, files, index snapshots."""
+"""Helpers shared by the tests: isolated settings, files, index snapshots, app test data."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeEmbedder
 
 from rag.settings import Settings
 from rag.store import Store
+
+ARTICLES = Path(__file__).resolve().parent.parent / "data" / "articles"
+EVAL_DIR = ARTICLES.parent / "eval"
 
 
 def make_settings(index_dir: Path, **overrides: object) -> Settings:
@@ -104,3 +110,27 @@ def backend_settings(
         overrides["chroma_url"] = request.getfixturevalue("chroma_server").url
         overrides["collection"] = f"t{uuid.uuid4().hex[:16]}"
     return make_settings(index_dir, **overrides)
+
+
+def cite_first_passage(request: dict[str, Any]) -> str:
+    """Scripted LLM: answer with the first sentence of passage [1], cited; rewrite follow-ups."""
+    user = request["messages"][-1]["content"]
+    if "Standalone query" in user:
+        asked = user.rsplit("user:", 1)[-1].split("\n", 1)[0].strip()
+        return f"Shining Path offensive VRAE {asked}"
+    match = re.search(r"\[1\][^\n]*\n<<<(.*?)>>>", user, re.S)
+    if not match:
+        return "I don't know."
+    first = re.split(r"(?<=[.!?])\s", match.group(1).strip())[0]
+    return f"{first} [1]"
+
+
+class TagCollector(HTMLParser):
+    """Collects (tag, attributes) of every start tag."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))

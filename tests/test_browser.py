@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fake_llm import ScriptedLLM, free_port
-from test_ui import cite_first_passage
+from helpers import cite_first_passage
 
 import ui
 from rag.answer import open_engine

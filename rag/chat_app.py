@@ -1,0 +1,242 @@
+"""The Chat and Settings tabs as plain functions: session state, answering, past chats, status.
+
+No Gradio here: `ui.py` wires these to components, tests call them directly. A session is the
+per-tab state: the open chat's id and its turns (question, answer dict, streaming text, error).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+from rag import render
+from rag.answer import Done, Engine, Status, Token, answer_stream
+from rag.chat import Conversations
+from rag.errors import RagError
+from rag.llm import EmbeddedLLM
+from rag.store import Filters
+
+log = logging.getLogger(__name__)
+
+TOP_K_MAX = 12
+DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+Session = dict[str, Any]  # {"chat_id": str | None, "turns": [turn dicts]}
+ChatView = tuple[list[dict[str, str]], str, Session, str, str]
+
+
+def new_session() -> Session:
+    """The state of a browser tab with no conversation yet."""
+    return {"chat_id": None, "turns": []}
+
+
+def chat_messages(session: Session) -> list[dict[str, str]]:
+    """The Chatbot's messages for a session: escaped questions and rendered answers."""
+    messages = []
+    for i, turn in enumerate(session["turns"]):
+        messages.append({"role": "user", "content": render.esc(turn["question"])})
+        if turn.get("answer"):
+            content = render.answer_html(render.answer_from_dict(turn["answer"]), i)
+        elif turn.get("error"):
+            content = render.error_html(turn["error"])
+        else:
+            content = render.streaming_html(turn.get("text", ""), turn.get("status", ""))
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+def history_of(session: Session) -> list[dict[str, str]]:
+    """The plain-text history the pipeline condenses follow-ups with."""
+    history = []
+    for turn in session["turns"]:
+        if turn.get("answer"):
+            history.append({"role": "user", "content": turn["question"]})
+            history.append({"role": "assistant", "content": turn["answer"]["text"]})
+    return history
+
+
+def last_sources(session: Session) -> str:
+    """The sources panel for the latest answered turn."""
+    for i in range(len(session["turns"]) - 1, -1, -1):
+        if session["turns"][i].get("answer"):
+            return render.sources_html(render.answer_from_dict(session["turns"][i]["answer"]), i)
+    return render.sources_html(None, 0)
+
+
+def make_filters(sources: list[str] | None, since: str, until: str) -> Filters:
+    """Filters from the settings panel; ValueError with a user message on a malformed date."""
+    since, until = (since or "").strip(), (until or "").strip()
+    for label, value in (("From", since), ("Until", until)):
+        if value and not re.match(DATE_PATTERN, value):
+            raise ValueError(f"{label} date {value!r} is not a date like 2012-04-23.")
+    return Filters(sources=tuple(sources or ()), since=since, until=until)
+
+
+def respond(
+    engine: Engine,
+    conversations: Conversations,
+    question: str,
+    session: Session | None,
+    browser_id: str | None,
+    top_k: float = 4,
+    hybrid: bool = True,
+    sources: list[str] | None = None,
+    since: str = "",
+    until: str = "",
+) -> Iterator[ChatView]:
+    """Answer a question; yields (messages, sources, session, textbox, browser_id) as it streams."""
+    session = session or new_session()
+    browser_id = browser_id or secrets.token_urlsafe(16)
+    question = (question or "").strip()
+    if not question:
+        yield chat_messages(session), last_sources(session), session, "", browser_id
+        return
+    history = history_of(session)
+    turn: dict[str, Any] = {"question": question, "answer": None, "text": "", "status": ""}
+    session = {"chat_id": session.get("chat_id"), "turns": [*session["turns"], turn]}
+    index = len(session["turns"]) - 1
+    try:
+        filters = make_filters(sources, since, until)
+    except ValueError as err:
+        turn["error"] = str(err)
+        yield chat_messages(session), last_sources(session), session, question, browser_id
+        return
+    turn["status"] = "Searching the articles…"
+    yield chat_messages(session), last_sources(session), session, "", browser_id
+    try:
+        events = answer_stream(
+            question,
+            engine,
+            history=history,
+            filters=filters or None,
+            top_k=max(1, min(TOP_K_MAX, int(top_k or engine.settings.top_k))),
+            hybrid=bool(hybrid),
+        )
+        for event in events:
+            if isinstance(event, Status):
+                turn["status"] = event.message
+            elif isinstance(event, Token):
+                turn["text"] += event.text
+            elif isinstance(event, Done):
+                turn["answer"] = render.answer_to_dict(event.answer)
+                _persist(conversations, session, browser_id, turn)
+                sources_panel = render.sources_html(event.answer, index)
+                yield chat_messages(session), sources_panel, session, "", browser_id
+                return
+            yield chat_messages(session), last_sources(session), session, "", browser_id
+        turn["error"] = "The answer ended unexpectedly; please ask again."
+    except RagError as err:
+        turn["error"] = str(err)
+    except Exception as err:  # a handler must never leave the chat spinning
+        log.error("answering failed: %s", traceback.format_exc())
+        turn["error"] = f"Something went wrong while answering ({type(err).__name__})."
+    yield chat_messages(session), last_sources(session), session, "", browser_id
+
+
+def _persist(
+    conversations: Conversations, session: Session, browser_id: str, turn: dict[str, Any]
+) -> None:
+    """Save a finished question and answer; the first one creates the conversation."""
+    try:
+        if not session.get("chat_id"):
+            session["chat_id"] = conversations.create(browser_id)
+        chat_id = session["chat_id"]
+        conversations.add_turn(chat_id, "user", turn["question"])
+        answer = turn["answer"]
+        conversations.add_turn(chat_id, "assistant", answer["text"], json.dumps(answer))
+    except Exception:  # losing history must not lose the answer on screen
+        log.error("could not save the conversation: %s", traceback.format_exc())
+
+
+def open_ref(engine: Engine, ref: str, session: Session | None) -> tuple[str, str]:
+    """A clicked [n] marker or source: (article viewer, sources panel of that answer)."""
+    session = session or new_session()
+    parsed = render.parse_ref(ref or "")
+    if parsed is None or parsed[0] >= len(session["turns"]):
+        return render.viewer_empty(), last_sources(session)
+    turn_no, kind, n = parsed
+    data = session["turns"][turn_no].get("answer")
+    if not data:
+        return render.viewer_empty(), last_sources(session)
+    answer = render.answer_from_dict(data)
+    items = answer.citations if kind == "c" else answer.passages
+    item = next((x for x in items if x.n == n), None)
+    panel = render.sources_html(answer, turn_no, active=render.ref(turn_no, kind, n))
+    if item is None:
+        return render.viewer_empty(), panel
+    support = getattr(item, "support", None)
+    article = engine.store.article(item.article_id)
+    if article is None:  # removed from the library since: show what the answer kept
+        title = f"{item.title} (no longer in the library)"
+        html = render.article_html(
+            title, item.source, item.date, item.url, item.text, (0, len(item.text)), None
+        )
+        return html, panel
+    viewer = render.article_html(
+        article.title or article.id,
+        article.source,
+        article.date,
+        article.url,
+        article.text,
+        (item.start, item.end),
+        tuple(support) if support else None,
+    )
+    return viewer, panel
+
+
+def new_chat() -> tuple[list[dict[str, str]], str, str, Session, None]:
+    """Start over: empty chat, sources and viewer; deselect the past-chats list."""
+    session = new_session()
+    return [], render.sources_html(None, 0), render.viewer_empty(), session, None
+
+
+def chat_choices(conversations: Conversations, browser_id: str | None) -> list[tuple[str, str]]:
+    """(label, chat_id) of a browser's past conversations, newest first."""
+    if not browser_id:
+        return []
+    choices = []
+    for chat_id, title, updated in conversations.list(browser_id):
+        when = time.strftime("%b %d %H:%M", time.localtime(updated))
+        choices.append((f"{title} · {when}", chat_id))
+    return choices
+
+
+def open_chat(
+    conversations: Conversations, chat_id: str | None, browser_id: str | None
+) -> tuple[list[dict[str, str]], str, str, Session]:
+    """Reopen a past conversation of this browser (others' ids open nothing)."""
+    session = new_session()
+    if chat_id and browser_id and conversations.owner(chat_id) == browser_id:
+        session["chat_id"] = chat_id
+        pending: str | None = None
+        for row in conversations.load(chat_id):
+            if row["role"] == "user":
+                pending = row["content"]
+            elif pending is not None and row.get("answer"):
+                session["turns"].append({"question": pending, "answer": row["answer"]})
+                pending = None
+    return chat_messages(session), last_sources(session), render.viewer_empty(), session
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+def llm_status(engine: Engine) -> tuple[str, bool]:
+    """(one status line for the LLM, still loading?)."""
+    llm = engine.llm
+    if llm is None:
+        return "LLM: none. Answers quote the most relevant passages.", False
+    if isinstance(llm, EmbeddedLLM):
+        status = llm.status
+        if status.state in ("loading", "off"):
+            return f"LLM: {llm.name}. Loading model… ({status.message})", True
+        if status.state == "error":
+            return f"LLM: {llm.name}. Not available: {status.message}", False
+        return f"LLM: {llm.name}. Ready.", False
+    return f"LLM: {llm.name}. Ready (remote server).", False

@@ -1,0 +1,117 @@
+"""The Library tab as plain functions: the article table, uploads saved safely and indexed, removal.
+
+No Gradio here: `ui.py` wires these to components, tests call them directly. Uploads are copied
+under sanitised names into `<state dir>/uploads` before indexing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rag import render
+from rag.answer import Engine
+from rag.errors import RagError
+from rag.indexer import IndexReport, Progress, index_paths
+
+UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
+MAX_NAME_CHARS = 80
+LIBRARY_HEADERS = ["Title", "Source", "Date", "Chunks", "Id"]
+
+
+def library_rows(engine: Engine) -> list[list[Any]]:
+    """One row per indexed article for the Library table."""
+    return [[a.title or a.id, a.source, a.date, a.n_chunks, a.id] for a in engine.store.articles()]
+
+
+def article_choices(engine: Engine) -> list[tuple[str, str]]:
+    """(label, id) for the remove-article dropdown."""
+    return [(f"{a.title or a.id} ({a.id})", a.id) for a in engine.store.articles()]
+
+
+def sanitize_filename(name: str) -> str:
+    """A safe file name: no directories, ASCII letters, digits, `._-` only, bounded length."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in base).lstrip("._-")
+    stem, dot, suffix = cleaned.rpartition(".")
+    if not dot:
+        stem, suffix = cleaned, ""
+    stem = stem[: MAX_NAME_CHARS - len(suffix) - 1] or "upload"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def save_uploads(
+    files: list[str], dest: Path, max_mb: float
+) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Copy accepted uploads into `dest` under sanitised names; (saved, [(name, reason)])."""
+    saved: list[Path] = []
+    rejected: list[tuple[str, str]] = []
+    dest.mkdir(parents=True, exist_ok=True)
+    limit = int(max_mb * 1024 * 1024)
+    for file in files:
+        src = Path(file)
+        name = sanitize_filename(src.name)
+        if not name.lower().endswith(UPLOAD_SUFFIXES):
+            rejected.append((name, f"not a supported type ({', '.join(UPLOAD_SUFFIXES)})"))
+            continue
+        try:
+            size = src.stat().st_size
+        except OSError:
+            rejected.append((name, "the upload could not be read"))
+            continue
+        if size > limit:
+            rejected.append((name, f"larger than the {max_mb:g} MB upload limit"))
+            continue
+        target = dest / name
+        data = src.read_bytes()
+        if target.exists() and target.read_bytes() != data:
+            stem, _, suffix = name.rpartition(".")
+            target = dest / f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}.{suffix}"
+        target.write_bytes(data)
+        saved.append(target)
+    return saved, rejected
+
+
+def index_uploads(
+    engine: Engine,
+    files: list[str] | None,
+    progress: Callable[..., Any] | None = None,
+) -> tuple[str, list[list[Any]]]:
+    """Save uploaded files and index them; (report HTML, library rows)."""
+    if not files:
+        return render.index_report_html(None, []), library_rows(engine)
+    settings = engine.settings
+    saved, rejected = save_uploads(files, settings.state_dir / "uploads", settings.max_upload_mb)
+
+    def on_progress(p: Progress) -> None:
+        if progress is not None:
+            fraction = p.done / p.total if p.total else 0.0
+            progress(fraction, desc=p.message or f"Embedding {p.done}/{p.total} passages")
+
+    report: IndexReport | None = None
+    if saved:
+        if progress is not None:
+            progress(0.0, desc=f"Reading {len(saved)} file(s)…")
+        try:
+            report = index_paths(
+                saved, engine.store, engine.embedder, settings, progress=on_progress
+            )
+        except RagError as err:
+            rejected.extend((p.name, str(err)) for p in saved)
+    return render.index_report_html(report, rejected), library_rows(engine)
+
+
+def remove_article(engine: Engine, article_id: str | None) -> tuple[str, list[list[Any]]]:
+    """Delete an article from the index; (message HTML, library rows)."""
+    if not article_id:
+        return render.notice_html("Choose an article to remove."), library_rows(engine)
+    article = engine.store.article(article_id)
+    if article is None:
+        return render.notice_html("That article is not in the library."), library_rows(engine)
+    engine.store.remove([article_id])
+    message = f"Removed {article.title or article.id}."
+    return render.notice_html(message), library_rows(engine)

@@ -1,0 +1,132 @@
+"""The Evaluate tab's handlers, called directly: no server, no browser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import EVAL_DIR, TagCollector
+
+from rag import eval_app
+from rag.answer import Engine
+
+SMALL_SET = [
+    '{"id": "k1", "question": "How many natural gas workers were kidnapped in La Convencion?", '
+    '"answer": ["36"], "evidence": [{"article": "000_9d6e732136a79e44"}], "type": "numeric"}',
+    '{"id": "broken", "question": ',
+    '{"id": "x1", "question": "<script>window.__xss=1</script> Who leads the Shining Path?", '
+    '"answer": ["<b>Gabriel</b>"], "evidence": [{"article": "000_9d6e732136a79e44"}]}',
+    '{"id": "u1", "question": "What ransom was paid for the gas workers?", "type": "unanswerable"}',
+]
+
+
+def test_eval_lists_bundled_sets_and_refuses_other_paths(eval_engine: Engine) -> None:
+    choices = eval_app.question_sets(eval_engine)
+    assert choices == [
+        ("followups.jsonl (bundled)", "bundled:followups.jsonl"),
+        ("seed.jsonl (bundled)", "bundled:seed.jsonl"),
+    ]
+    info = eval_app.describe_set(eval_engine, "bundled:seed.jsonl")
+    assert "<strong>seed.jsonl</strong>: 66 question(s)" in info and "12 unanswerable" in info
+    assert eval_app.resolve_set(eval_engine, "bundled:seed.jsonl") == EVAL_DIR / "seed.jsonl"
+    for key in ("bundled:../eval/seed.jsonl", "bundled:/etc/passwd", "other:seed.jsonl",
+                "bundled:README.md", "uploaded:seed.jsonl", "", None):  # fmt: skip
+        assert eval_app.resolve_set(eval_engine, key) is None, key
+    assert "Pick a question set" in eval_app.describe_set(eval_engine, "bundled:nope.jsonl")
+
+
+def test_eval_upload_keeps_good_rows_and_refuses_bad_files(eval_engine: Engine,
+                                                           tmp_path: Path) -> None:  # fmt: skip
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = inbox / "my set <1>.jsonl"
+    good.write_text("\n".join(SMALL_SET) + "\n")
+    key, message = eval_app.save_upload(eval_engine, str(good))
+    assert key == "uploaded:my_set_1.jsonl"
+    assert (eval_engine.settings.state_dir / "eval_sets" / "my_set_1.jsonl").is_file()
+    assert "3 question(s)" in message and "line 2: not valid JSON" in message
+    assert ("my_set_1.jsonl (uploaded)", key) in eval_app.question_sets(eval_engine)
+    csv = inbox / "qs.csv"
+    csv.write_text('id,question,answer\nc1,"How many workers?",36\n')
+    assert eval_app.save_upload(eval_engine, str(csv))[0] == "uploaded:qs.csv"
+
+    exe = inbox / "tool.exe"
+    exe.write_bytes(b"MZ")
+    big = inbox / "big.jsonl"
+    big.write_text(SMALL_SET[0] * 200)  # over the fixture's 0.01 MB limit
+    empty = inbox / "empty.jsonl"
+    empty.write_text(SMALL_SET[1] + "\n")
+    latin = inbox / "latin.csv"
+    latin.write_bytes("question,answer\nCaf\xe9?,x\n".encode("latin-1"))
+    for path, reason in ((exe, "must be .jsonl or .csv"), (big, "upload limit"),
+                         (empty, "no valid question"), (latin, "not UTF-8")):  # fmt: skip
+        key, message = eval_app.save_upload(eval_engine, str(path))
+        assert key is None and reason in message, (path, message)
+        assert str(inbox) not in message  # no server paths in messages
+    assert eval_app.save_upload(eval_engine, None)[0] is None
+
+
+def test_eval_run_report_runs_and_compare(eval_engine: Engine, tmp_path: Path) -> None:
+    upload = tmp_path / "small.jsonl"
+    upload.write_text("\n".join(SMALL_SET) + "\n")
+    key, _ = eval_app.save_upload(eval_engine, str(upload))
+    calls: list[tuple[tuple[int, int], str]] = []
+    view = eval_app.evaluate(
+        eval_engine, key, "first <b>", False, 2, True, lambda p, desc="": calls.append((p, desc))
+    )
+    runs = eval_engine.settings.state_dir / "runs"
+    assert view.run_dir is not None and view.run_dir.parent == runs
+    assert (view.run_dir / "summary.json").is_file() and (view.run_dir / "report.html").is_file()
+    assert calls[0][0] == (0, 3) and calls[-1][0] == (3, 3)
+    assert "line 2: not valid JSON" in view.status and "3 question(s)" in view.status
+    summary = json.loads((view.run_dir / "summary.json").read_text())
+    assert summary["counts"]["questions"] == 3 and summary["settings"]["top_k"] == 2
+    assert summary["settings"]["question_set"] == "small.jsonl"
+    assert "llm_api_key" not in summary["settings"]
+    assert "rag-metric" in view.summary and ">accuracy<" in view.summary and "hit@5" in view.summary
+    assert "first &lt;b&gt;" in view.summary
+    # the report is shown in a sandboxed frame, escaped twice: nothing of it runs in the app
+    assert "<script" not in view.report and "<b>" not in view.report
+    frame = TagCollector()
+    frame.feed(view.report)
+    ((tag, attrs),) = frame.tags
+    assert tag == "iframe" and attrs["sandbox"] is None  # present and empty: no allow-scripts
+    report = (view.run_dir / "report.html").read_text()
+    assert attrs["srcdoc"] == report
+    assert "<script" not in report and "&lt;script&gt;window.__xss=1&lt;/script&gt;" in report
+    assert "<b>Gabriel" not in report and "&lt;b&gt;Gabriel" in report
+    assert report.count('src="data:image/png;base64,') == 2  # by type, latency
+    assert view.download is not None and view.download.read_text() == report
+    assert not str(view.download).startswith(str(eval_engine.settings.state_dir))
+
+    second = eval_app.evaluate(eval_engine, key, "second", True, None, None)
+    assert second.run_dir is not None and second.run_dir != view.run_dir
+    assert json.loads((second.run_dir / "summary.json").read_text())["retrieval_only"]
+    choices = eval_app.run_choices(eval_engine)
+    assert [value for _, value in choices] == [second.run_dir.name, view.run_dir.name]
+    assert choices[0][0].startswith(second.run_dir.name) and "hit@5" in choices[0][0]
+    choices_now, run_a, run_b = eval_app.run_picks(eval_engine, second.run_dir)
+    assert choices_now == choices
+    assert (run_a, run_b) == (view.run_dir.name, second.run_dir.name)
+
+    html = eval_app.compare(eval_engine, view.run_dir.name, second.run_dir.name)
+    assert "B − A" in html and "hit@5" in html and "by hit@5" in html
+    assert "<script" not in html
+    assert str(runs) not in html  # run names, not server paths
+    for a, b in ((view.run_dir.name, "../x"), (None, second.run_dir.name), ("/etc", "/tmp")):
+        assert "Choose two finished runs" in eval_app.compare(eval_engine, a, b)
+
+
+def test_eval_run_without_a_set_or_llm(eval_engine: Engine, tmp_path: Path) -> None:
+    assert "Pick a question set" in eval_app.evaluate(eval_engine, None).status
+    assert (
+        "Pick a question set" in eval_app.evaluate(eval_engine, "bundled:../../etc/passwd").status
+    )
+    no_llm = Engine(eval_engine.settings, eval_engine.store, eval_engine.embedder, None)
+    answer_fn, summary = eval_app.eval_pipeline(no_llm, top_k=3, hybrid=False)
+    assert summary["llm"] == "none" and summary["top_k"] == 3 and summary["hybrid"] is False
+    assert no_llm.settings.top_k == eval_engine.settings.top_k  # the app's engine is unchanged
+    events = list(answer_fn("How many natural gas workers were kidnapped?", []))
+    answer = events[-1].answer
+    assert answer.mode == "extractive" and len(answer.passages) == 3
+    assert eval_app.run_choices(eval_engine) == []

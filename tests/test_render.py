@@ -1,0 +1,132 @@
+"""The HTML rendering of answers, sources, the article viewer and refs (rag/render.py)."""
+
+from __future__ import annotations
+
+from helpers import TagCollector
+
+from rag import render
+from rag.answer import Answer, Citation, Passage, Sentence
+
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> ![i](http://evil.test/x.png)'
+ALLOWED_TAGS = {"div", "p", "a", "span", "q", "mark", "strong", "ul", "li", "details", "summary"}
+ALLOWED_TAGS |= {"h4"}
+
+
+def assert_inert(markup: str) -> None:
+    """Only our own tags and attributes: no script, no image, no event handler, no src."""
+    parser = TagCollector()
+    parser.feed(markup)
+    for tag, attrs in parser.tags:
+        assert tag in ALLOWED_TAGS, tag
+        for name, value in attrs.items():
+            assert not name.startswith("on") and name != "src", (tag, name)
+            if name == "href":
+                assert value and (value.startswith("#rag-") or value.startswith("http")), value
+
+
+def sample_answer() -> Answer:
+    """An answer with one supported cited sentence, one unsupported one and an uncited passage."""
+    text = "Intro sentence. The workers were freed after six days. Other text."
+    start = 100
+    passages = [
+        Passage(1, "a1#0", "a1", "Title <b>", "Src", "2012-04-23", "https://ex.test/a?x=1#old",
+                text, start, start + len(text)),
+        Passage(2, "a2#0", "a2", "Other", "Src2", "", "javascript:alert(1)", "Uncited text.",
+                0, 13),
+    ]  # fmt: skip
+    citation = Citation(**vars(passages[0]), support=(start + 16, start + 54))
+    sentences = [
+        Sentence("The workers were freed.", [1]),
+        Sentence("They were paid a ransom.", [], supported=False, reason="No passage says so."),
+    ]
+    return Answer(
+        "Were they freed?", "Were the gas workers freed?", "The workers were freed [1]. …",
+        False, "generated", [citation], sentences, passages,
+    )  # fmt: skip
+
+
+def test_answer_html_markers_unsupported_and_query() -> None:
+    html = render.answer_html(sample_answer(), 3)
+    assert '<a class="rag-cite" href="#rag-3-c-1"' in html
+    assert "The workers were freed <a" in html and "[1]</a>." in html
+    assert 'class="rag-unsupported" title="No passage says so."' in html
+    assert "Searched for: <q>Were the gas workers freed?</q>" in html
+    assert_inert(html)
+
+
+def test_everything_is_escaped() -> None:
+    answer = sample_answer()
+    answer.question = answer.query = XSS
+    answer.sentences = [Sentence(XSS + " [1]", [1])]
+    answer.citations[0].title = XSS
+    answer.citations[0].text = XSS
+    answer.notice = XSS
+    for markup in (
+        render.answer_html(answer, 0),
+        render.sources_html(answer, 0),
+        render.streaming_html(XSS, XSS),
+        render.error_html(XSS),
+        render.article_html(XSS, XSS, XSS, XSS, XSS, (2, 20), (5, 9)),
+        render.index_report_html(None, [(XSS, XSS)]),
+    ):
+        assert_inert(markup)
+        assert "<script" not in markup and "<img" not in markup and "](" not in markup
+
+
+def test_abstention_offers_closest_passages() -> None:
+    answer = sample_answer()
+    answer.abstained, answer.citations, answer.sentences = True, [], []
+    answer.text = "The articles do not say."
+    html = render.answer_html(answer, 0)
+    assert "No answer found in the articles" in html and "rag-abstain" in html
+    assert 'href="#rag-0-p-1"' in html and 'href="#rag-0-p-2"' in html
+    panel = render.sources_html(answer, 0)
+    assert "<details" in panel and " open>" in panel and "Closest passages (2)" in panel
+
+
+def test_sources_panel() -> None:
+    panel = render.sources_html(sample_answer(), 0, active="rag-0-c-1")
+    assert 'class="rag-src rag-active" data-rag-ref="rag-0-c-1"' in panel
+    assert '<mark class="rag-support">The workers were freed after six days.</mark>' in panel
+    assert (
+        'href="https://ex.test/a?x=1#:~:text=The%20workers%20were%20freed%20after%20six%20days"'
+        in panel
+    )
+    assert "Title &lt;b&gt;" in panel and "Src · 2012-04-23" in panel
+    assert "Retrieved but not cited (1)" in panel and 'data-rag-ref="rag-0-p-2"' in panel
+    assert "javascript:" not in panel  # unsafe URL: no link at all
+    assert_inert(panel)
+    assert "Ask a question" in render.sources_html(None, 0)
+
+
+def test_article_viewer_highlights_passage_and_support() -> None:
+    text = "Before. Passage one. Support here. After."
+    html = render.article_html("T", "S", "2020-01-01", "http://x.test/p", text, (8, 34), (21, 34))
+    assert (
+        'Before. <mark class="rag-focus">Passage one. '
+        '<mark class="rag-support">Support here.</mark></mark> After.'
+    ) in html
+    assert "http://x.test/p#:~:text=Support%20here" in html
+    assert "rag-focus" not in render.article_html("T", "", "", "", text)
+
+
+def test_text_fragment_and_refs() -> None:
+    assert render.text_fragment("Well-known, fact & more: one two three four five") == (
+        "#:~:text=Well%2Dknown%2C%20fact%20%26%20more%3A%20one%20two%20three%20four"
+    )
+    assert render.parse_ref("rag-2-c-11") == (2, "c", 11)
+    assert render.parse_ref("#rag-0-p-1") == (0, "p", 1)
+    assert render.parse_ref("rag-x-c-1") is None and render.parse_ref("") is None
+    assert render.safe_url("file:///etc/passwd") is None
+    assert render.safe_url("https://a.test/x") == "https://a.test/x"
+
+
+def test_answer_dict_round_trip() -> None:
+    answer = sample_answer()
+    again = render.answer_from_dict(render.answer_to_dict(answer))
+    assert again == answer
+    assert render.answer_from_dict({"question": "q", "extra": 1}).query == "q"
+
+
+def test_esc_never_double_escapes() -> None:
+    assert render.esc("group's [x] #1 & <b>") == ("group&#x27;s &#91;x&#93; &#35;1 &amp; &lt;b&gt;")
