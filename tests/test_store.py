@@ -14,7 +14,7 @@ from rag.articles import Article
 from rag.chunking import chunk_text
 from rag.errors import IndexMismatch
 from rag.settings import Settings
-from rag.store import Filters, Store, wipe_index
+from rag.store import Filters, Store, pick_terms, wipe_index
 
 ARTICLES = [
     Article(
@@ -377,3 +377,21 @@ def test_recover_after_pending_row_without_vectors(store: Store, settings: Setti
     assert store.recover() == ["ghost"]
     assert store.problems() == []
     assert "ghost" not in chroma_ids(store)
+
+
+def test_pick_terms_keeps_the_rarest_within_the_budget() -> None:
+    doc_freq = {"the": 900, "quispe": 3, "valley": 40, "peru": 500}
+    assert pick_terms(doc_freq, budget=100) == ["quispe", "valley"]
+    assert pick_terms(doc_freq, budget=10_000) == ["quispe", "valley", "peru", "the"]
+    assert pick_terms({"peru": 500, "the": 900}, budget=1) == ["peru", "the"]  # at least two
+    assert pick_terms({}) == []
+
+
+def test_keyword_search_drops_common_terms_but_finds_the_rare_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rag.store.KEYWORD_POSTINGS_BUDGET", 1)
+    hits = store.keyword_search("Peru's anchovy catches", k=5)
+    assert hits and {article_of(cid) for cid, _ in hits} == {"anchovy"}  # no plain "Peru" hits
+    monkeypatch.setattr("rag.store.KEYWORD_POSTINGS_BUDGET", 10_000)
+    assert len({article_of(cid) for cid, _ in store.keyword_search("Peru's anchovy", k=10)}) > 1
