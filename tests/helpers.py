@@ -134,3 +134,12 @@ class TagCollector(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+
+
+def gas_passage(request: dict) -> int:
+    """The number of the passage that holds the kidnapping sentence in this request."""
+    user = request["messages"][-1]["content"]
+    for block in user.split("\n\n["):
+        if "36 natural gas workers" in block:
+            return int(block.lstrip("[").split("]")[0])
+    raise AssertionError("the kidnapping passage was not given to the LLM")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fake_llm import ScriptedLLM, free_port
 from fakes import FakeEmbedder
+from helpers import gas_passage
 
 from rag.answer import (
     ABSTAIN_TEXT,
@@ -41,15 +42,6 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store, 
 def engine_for(indexed, url: str, timeout: float = 5.0) -> Engine:
     settings, store, embedder = indexed
     return Engine(settings, store, embedder, ChatLLM(url, "sk-secret", "m", timeout, 0))
-
-
-def gas_passage(request: dict) -> int:
-    """The number of the passage that holds the kidnapping sentence in this request."""
-    user = request["messages"][-1]["content"]
-    for block in user.split("\n\n["):
-        if "36 natural gas workers" in block:
-            return int(block.lstrip("[").split("]")[0])
-    raise AssertionError("the kidnapping passage was not given to the LLM")
 
 
 def test_streams_tokens_then_a_verified_answer(indexed, llm_server: ScriptedLLM) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fake_llm import ScriptedLLM, free_port
+from helpers import gas_passage
 
 from rag.cli import main
 
@@ -181,3 +183,47 @@ def test_remove_then_rebuild(built: Built) -> None:
     assert len(articles_json()) == 5
     doctor = run(["doctor", "--json"])
     assert doctor.code == 0, doctor.text
+
+
+@pytest.mark.slow
+def test_ask_json_has_the_documented_shape(
+    built: Built, llm_server: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_LLM_BACKEND", "openai")
+    monkeypatch.setenv("RAG_LLM_BASE_URL", llm_server.base_url)
+    monkeypatch.setenv("RAG_LLM_API_KEY", "sk-cli-secret")
+    llm_server.responder = lambda r: f"They kidnapped 36 natural gas workers [{gas_passage(r)}]."
+    result = run(["ask", "How many natural gas workers were kidnapped?", "--json"])
+    assert result.code == 0, result.text
+    body = json.loads(result.out)
+    assert {"answer", "abstained", "mode", "query", "citations", "timings"} <= set(body)
+    assert body["mode"] == "generated" and not body["abstained"] and "36" in body["answer"]
+    [citation] = body["citations"]
+    keys = {"n", "article_id", "title", "source", "date", "url", "text", "start", "end"}
+    assert keys | {"support"} <= set(citation)
+    assert citation["article_id"].startswith("000_") and citation["support"]
+    assert "sk-cli-secret" not in result.text
+
+
+@pytest.mark.slow
+def test_ask_streams_then_lists_sources_and_survives_a_dead_llm(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_LLM_BACKEND", "openai")
+    monkeypatch.setenv("RAG_LLM_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    result = run(["ask", "How many natural gas workers were kidnapped?"])
+    assert result.code == 0, result.text
+    assert "not reachable" in result.text and "[1]" in result.text
+    assert "36 natural gas workers" in result.text
+
+
+@pytest.mark.slow
+def test_eval_retrieval_only_writes_a_report(built: Built, tmp_path: Path) -> None:
+    questions = Path(__file__).resolve().parent.parent / "data" / "eval" / "seed.jsonl"
+    out = tmp_path / "runs"
+    result = run(["eval", str(questions), "--retrieval-only", "--out", str(out), "--name", "r"])
+    assert result.code == 0, result.text
+    [run_dir] = list(out.iterdir())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["metrics"]["hit@5"] > 0.8
+    assert (run_dir / "report.html").exists() and "hit@5" in result.text
