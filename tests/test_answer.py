@@ -169,3 +169,12 @@ def test_source_filter_limits_passages(indexed) -> None:
     engine = Engine(settings, store, embedder, None)
     answer = ask("Shining Path cocaine", engine, filters=Filters(sources=("EFE",)))
     assert answer.passages and {p.source for p in answer.passages} == {"EFE"}
+
+
+def test_a_reply_of_only_markers_quotes_the_passage_pointed_at(indexed, llm_server) -> None:
+    llm_server.responder = lambda r: f"[{gas_passage(r)}]"
+    answer = ask(QUESTION, engine_for(indexed, llm_server.base_url))
+    assert answer.mode == "extractive" and not answer.abstained
+    assert "36 natural gas workers" in answer.text and answer.citations
+    assert "pointed" in answer.notice
+    assert len(answer.passages) > len(answer.citations)
