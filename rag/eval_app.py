@@ -12,6 +12,7 @@ directory names. Every key is checked to be a plain file name inside its directo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import re
@@ -220,17 +221,32 @@ def empty_view(message: str = "") -> RunView:
     return RunView(status, "", "", None, None)
 
 
-def run_set(
+def _failures_as_messages(handler: Callable[..., RunView]) -> Callable[..., RunView]:
+    """A tab handler must never leave the tab spinning: an unexpected error becomes a message."""
+
+    @functools.wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> RunView:
+        try:
+            return handler(*args, **kwargs)
+        except Exception as err:
+            log.error("evaluation failed: %s", traceback.format_exc())
+            return empty_view(f"The evaluation failed ({type(err).__name__}: {err}).")
+
+    return wrapped
+
+
+@_failures_as_messages
+def evaluate(
     engine: Engine,
     key: str | None,
-    *,
     name: str = "",
     retrieval_only: bool = False,
     top_k: float | None = None,
     hybrid: bool | None = None,
     progress: ProgressFn | None = None,
 ) -> RunView:
-    """Run a question set through the chat's pipeline into `<state dir>/runs`; its results.
+    """The tab's Run handler: a question set through the chat's pipeline into
+    `<state dir>/runs`; its results.
 
     progress, when given, is called like gr.Progress: ((done, total), desc=...).
     """
@@ -246,6 +262,7 @@ def run_set(
     if not questions:
         return RunView(described, "", "", None, None)
     k = max(1, min(12, int(top_k))) if top_k else None
+    retrieval_only = bool(retrieval_only)
     answer_fn, summary = eval_pipeline(
         engine, retrieval_only=retrieval_only, top_k=k, hybrid=hybrid
     )
@@ -272,26 +289,6 @@ def run_set(
         return RunView(described + render.notice_html(str(err)), "", "", None, None)
     status = render.eval_set_html(f"Finished {run_dir.name}", counts, errors)
     return run_view(run_dir, status)
-
-
-def evaluate(
-    engine: Engine,
-    key: str | None,
-    name: str = "",
-    retrieval_only: bool = False,
-    top_k: float | None = None,
-    hybrid: bool | None = None,
-    progress: ProgressFn | None = None,
-) -> RunView:
-    """The tab's Run handler: `run_set`, with an unexpected failure turned into a message."""
-    try:
-        return run_set(
-            engine, key, name=name, retrieval_only=bool(retrieval_only), top_k=top_k,
-            hybrid=hybrid, progress=progress,
-        )  # fmt: skip
-    except Exception as err:  # a handler must never leave the tab spinning
-        log.error("evaluation failed: %s", traceback.format_exc())
-        return empty_view(f"The evaluation failed ({type(err).__name__}: {err}).")
 
 
 def _run_dirs(engine: Engine) -> list[Path]:
@@ -351,5 +348,5 @@ def compare(engine: Engine, a: str | None, b: str | None) -> str:
 
 __all__ = [
     "RunView", "compare", "describe_set", "eval_pipeline", "evaluate", "question_sets",
-    "resolve_run", "resolve_set", "run_choices", "run_picks", "run_set", "run_view", "save_upload",
+    "resolve_run", "resolve_set", "run_choices", "run_picks", "run_view", "save_upload",
 ]  # fmt: skip
