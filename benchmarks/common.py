@@ -11,6 +11,7 @@ import re
 import resource
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -182,3 +183,16 @@ class CachingEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+
+def time_reindex(settings, embedder, source):  # noqa: ANN001, ANN201
+    """Reopen the index and re-run index_paths on the same source: (report, seconds)."""
+    from rag.indexer import index_paths, stamp_for
+    from rag.store import Store
+
+    t = time.perf_counter()
+    store = Store(settings, stamp_for(settings, embedder))
+    again = index_paths([source], store, embedder, settings)
+    seconds = time.perf_counter() - t
+    store.close()
+    return again, seconds

@@ -26,6 +26,7 @@ from common import (
     save_vector_cache,
     table,
     text_key,
+    time_reindex,
 )
 
 
@@ -60,8 +61,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temp index")
     args = parser.parse_args()
 
-    from rag.indexer import index_paths, open_index, stamp_for
-    from rag.store import Store
+    from rag.indexer import index_paths, open_index
 
     tmp = Path(tempfile.mkdtemp(prefix="rag-ingest-"))
     try:
@@ -91,11 +91,7 @@ def main() -> None:
         save_vector_cache(cache)
 
         store.close()
-        t = time.perf_counter()
-        store2 = Store(settings, stamp_for(settings, embedder))
-        again = index_paths([source], store2, embedder, settings)
-        reindex = time.perf_counter() - t
-        store2.close()
+        again, reindex = time_reindex(settings, embedder, source)
         rss = peak_rss_mb()
     finally:
         if not args.keep:

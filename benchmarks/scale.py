@@ -31,6 +31,7 @@ from common import (
     ms_stats,
     peak_rss_mb,
     table,
+    time_reindex,
 )
 
 GOALS = {"hybrid_p50": 50.0, "hybrid_p95": 150.0, "rss_mb": 4096.0}
@@ -77,11 +78,7 @@ def one(n: int, queries: int, profile: Path | None) -> dict:
             prof.dump_stats(profile)
 
         store.close()
-        t = time.perf_counter()
-        store = Store(settings, stamp_for(settings, embedder))
-        again = index_paths([source], store, embedder, settings)
-        reindex_s = time.perf_counter() - t
-        store.close()
+        again, reindex_s = time_reindex(settings, embedder, source)
         size = dir_mb(settings.index_dir)
         return {
             "articles": len(report.added),
