@@ -235,9 +235,9 @@ def render_text(sentences: list[Sentence]) -> str:
     return " ".join(parts)
 
 
-def extractive(question: str, passages: list[Passage], notice: str) -> Answer:
-    """Quote the passage sentences that best match the question, each with its citation."""
-    wanted = content_words(question)
+def extractive(question: str, query: str, passages: list[Passage], notice: str) -> Answer:
+    """Quote the passage sentences that best match the query, each with its citation."""
+    wanted = content_words(query)
     scored = []
     for p in passages[:3]:
         for s, e in sentence_spans(p.text):
@@ -249,7 +249,7 @@ def extractive(question: str, passages: list[Passage], notice: str) -> Answer:
     citations = {p.n: Citation.of(p, span) for _, _, p, span, _ in picked}
     return Answer(
         question=question,
-        query=question,
+        query=query,
         text=render_text(sentences),
         abstained=False,
         mode="extractive",
@@ -308,16 +308,17 @@ def answer_stream(
     best = max((p.similarity for p in passages), default=0.0)
 
     def finish(answer: Answer) -> Done:
-        answer.query = query
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
         return Done(answer)
 
+    abstention = Answer(question, query, ABSTAIN_TEXT, True, "generated", passages=passages)
     if best < settings.abstain_threshold:
-        yield finish(Answer(question, query, ABSTAIN_TEXT, True, "generated", passages=passages))
+        yield finish(abstention)
         return
     if engine.llm is None:
-        yield finish(extractive(question, passages, "No LLM is configured: quoting the passages."))
+        notice = "No LLM is configured: quoting the passages."
+        yield finish(extractive(question, query, passages, notice))
         return
 
     messages = build_messages(query, passages)
@@ -332,7 +333,8 @@ def answer_stream(
             pieces.append(piece)
             yield Token(piece)
     except LLMError as err:
-        yield finish(extractive(question, passages, f"{err} Showing quotes from the articles."))
+        notice = f"{err} Showing quotes from the articles."
+        yield finish(extractive(question, query, passages, notice))
         return
     raw = "".join(pieces).strip()
     usage = {
@@ -341,11 +343,12 @@ def answer_stream(
     }
     claims = split_answer(raw)
     if not raw or is_refusal(raw):
-        answer = Answer(question, query, ABSTAIN_TEXT, True, "generated", passages=passages)
+        answer = abstention
     elif not claims:  # only markers, e.g. "[1]": quote what the model pointed at
         cited = {n for m in CITATION.finditer(raw) for n in parse_numbers(m.group(1))}
         pointed = [p for p in passages if p.n in cited] or passages
-        answer = extractive(question, pointed, "The model only pointed at passages: quoting them.")
+        notice = "The model only pointed at passages: quoting them."
+        answer = extractive(question, query, pointed, notice)
         answer.passages = passages
     else:
         sentences, citations = cite(claims, passages, query, engine.embedder)

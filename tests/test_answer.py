@@ -178,3 +178,11 @@ def test_a_reply_of_only_markers_quotes_the_passage_pointed_at(indexed, llm_serv
     assert "36 natural gas workers" in answer.text and answer.citations
     assert "pointed" in answer.notice
     assert len(answer.passages) > len(answer.citations)
+
+
+def test_quotes_for_a_follow_up_are_chosen_by_the_condensed_query(indexed) -> None:
+    settings, store, embedder = indexed
+    history = [{"role": "user", "content": "Which companies paid a ransom for the gas workers?"}]
+    answer = ask("And who were they?", Engine(settings, store, embedder, None), history=history)
+    assert "ransom" in answer.query and answer.question == "And who were they?"
+    assert "Camisea" in answer.text
