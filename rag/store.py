@@ -130,7 +130,7 @@ def date_number(date: str) -> int:
     return int(digits.ljust(8, "0")) if digits else 0
 
 
-def content_words(text: str) -> str:
+def strip_stopwords(text: str) -> str:
     """The question without stopwords, for the keyword index's tokenizer."""
     return " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS)
 
@@ -197,26 +197,9 @@ class Store:
             )
 
     def _open_chroma(self):  # noqa: ANN202 - chromadb's Collection type
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         url = self.settings.chroma_url
         try:
-            if url:
-                parsed = urlparse(url)
-                if not parsed.hostname:
-                    raise ConfigError(f"RAG_CHROMA_URL {url!r} is not a URL like http://host:8000")
-                client = chromadb.HttpClient(
-                    host=parsed.hostname,
-                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                    ssl=parsed.scheme == "https",
-                    settings=chroma_settings,
-                )
-            else:
-                client = chromadb.PersistentClient(
-                    path=str(self.settings.index_dir / "chroma"), settings=chroma_settings
-                )
+            client = chroma_client(self.settings)
             collection = client.get_or_create_collection(
                 self.settings.collection,
                 metadata={"hnsw:space": "cosine", **self.stamp},
@@ -449,7 +432,7 @@ class Store:
     def _query_terms(self, text: str) -> list[str]:
         """Index terms of the question (same tokenizer as the index), rarest first, within
         the postings budget; terms the index does not hold are dropped."""
-        words = content_words(text)
+        words = strip_stopwords(text)
         if not words:
             return []
         with self._terms_lock:
@@ -517,38 +500,48 @@ class Store:
             self._db.close()
 
 
+def chroma_client(settings: Settings):  # noqa: ANN201 - chromadb's client type
+    """The Chroma client the settings ask for: a server by URL, else the embedded store.
+
+    Everything goes through this one client setup: Chroma caches one embedded client per
+    path and process, and a second one with other settings is refused.
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    url = settings.chroma_url
+    if not url:
+        return chromadb.PersistentClient(
+            path=str(settings.index_dir / "chroma"), settings=chroma_settings
+        )
+    parsed = urlparse(url)
+    if not parsed.hostname:
+        raise ConfigError(f"RAG_CHROMA_URL {url!r} is not a URL like http://host:8000")
+    return chromadb.HttpClient(
+        host=parsed.hostname,
+        port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+        ssl=parsed.scheme == "https",
+        settings=chroma_settings,
+    )
+
+
 def wipe_index(settings: Settings) -> None:
     """Delete the index (manifest, keyword index and Chroma collection) for a rebuild."""
     import shutil
 
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
     for name in ("manifest.sqlite3", "manifest.sqlite3-wal", "manifest.sqlite3-shm"):
         (settings.index_dir / name).unlink(missing_ok=True)
-    if settings.chroma_url:
-        parsed = urlparse(settings.chroma_url)
-        client = chromadb.HttpClient(
-            host=parsed.hostname or "127.0.0.1",
-            port=parsed.port or 8000,
-            ssl=parsed.scheme == "https",
-            settings=ChromaSettings(anonymized_telemetry=False),
-        )
+    # Delete through a client: Chroma caches one client per path in the process, and a
+    # directory removed under that cache leaves it stale ("readonly database" on writes).
+    try:
+        client = chroma_client(settings)
         if settings.collection in [c.name for c in client.list_collections()]:
             client.delete_collection(settings.collection)
-    else:
-        # Delete through a client: Chroma caches one client per path in the process, and a
-        # directory removed under that cache leaves it stale ("readonly database" on writes).
-        path = settings.index_dir / "chroma"
-        try:
-            client = chromadb.PersistentClient(
-                path=str(path),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-            )
-            if settings.collection in [c.name for c in client.list_collections()]:
-                client.delete_collection(settings.collection)
-        except Exception:  # unreadable or foreign files: remove them outright
-            shutil.rmtree(path, ignore_errors=True)
+    except Exception:
+        if settings.chroma_url:
+            raise
+        shutil.rmtree(settings.index_dir / "chroma", ignore_errors=True)  # foreign files
 
 
 def _chroma_where(filters: Filters) -> dict | None:
