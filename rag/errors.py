@@ -11,10 +11,6 @@ class ConfigError(RagError):
     """Settings that cannot work (bad path, missing URL, unsafe host without auth)."""
 
 
-class SkipFile(RagError):
-    """A file that cannot be indexed; the message is the reason shown in the summary."""
-
-
 class IndexMismatch(RagError):
     """The index was built with another embedding model or chunking."""
 
