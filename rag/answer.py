@@ -44,6 +44,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    left_out: list[Sentence] = field(default_factory=list)
+    disagreement: bool = False
     notice: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
@@ -54,6 +56,13 @@ class Status:
     """Progress shown while waiting (retrieving, loading model…)."""
 
     message: str
+
+
+@dataclass
+class Sources:
+    """The passages the answer will be drawn from, sent as soon as retrieval finishes."""
+
+    passages: list[Passage]
 
 
 @dataclass
@@ -70,7 +79,7 @@ class Done:
     answer: Answer
 
 
-Event = Status | Token | Done
+Event = Status | Sources | Token | Done
 
 
 SYSTEM_PROMPT = "\n".join(
@@ -305,6 +314,7 @@ def answer_stream(
     passages = find_passages(
         query, engine, filters=filters, top_k=top_k, hybrid=hybrid, timings=timings
     )
+    yield Sources(passages)
     best = max((p.similarity for p in passages), default=0.0)
 
     def finish(answer: Answer) -> Done:

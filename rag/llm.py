@@ -127,9 +127,18 @@ class ChatLLM:
         return LLMError(msg)
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        extra_body: dict[str, Any] | None = None,
     ) -> Iterator[str]:
-        """Yield the reply's text pieces as they arrive; raise LLMError on any failure."""
+        """Yield the reply's text pieces as they arrive; raise LLMError on any failure.
+
+        `extra_body` adds fields to the request (a `json_schema`, `grammar` or
+        `response_format` for constrained output).
+        """
         finished = False
         got_text = False
         try:
@@ -139,6 +148,7 @@ class ChatLLM:
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stream=True,
+                extra_body=extra_body,
             )
             with response:
                 if "event-stream" not in response.response.headers.get("content-type", ""):
@@ -406,12 +416,19 @@ class EmbeddedLLM:
         raise LLMError(f"The local model did not start within {EMBEDDED_LOAD_TIMEOUT:g} s.")
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        extra_body: dict[str, Any] | None = None,
     ) -> Iterator[str]:
         """Start the server if needed, then yield the reply's text pieces."""
         self.start()
         assert self._client is not None
-        yield from self._client.stream(messages, max_tokens=max_tokens, temperature=temperature)
+        yield from self._client.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, extra_body=extra_body
+        )
 
     def complete(
         self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0

@@ -104,6 +104,7 @@ def answer_from_dict(data: dict[str, Any]) -> Answer:
     fields = {k: v for k, v in data.items() if k in names}
     fields["citations"] = [_citation(c) for c in data.get("citations") or []]
     fields["sentences"] = [_build(Sentence, s) for s in data.get("sentences") or []]
+    fields["left_out"] = [_build(Sentence, s) for s in data.get("left_out") or []]
     fields["passages"] = [_build(Passage, p) for p in data.get("passages") or []]
     fields.setdefault("question", "")
     fields.setdefault("query", fields["question"])
