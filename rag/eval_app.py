@@ -62,14 +62,16 @@ def eval_pipeline(
     settings = engine.settings
     if retrieval_only:
 
-        def answer_fn(question: str, history: list[dict[str, str]]) -> Answer:
-            passages = find_passages(question, engine)
-            return Answer(question, question, "", False, "extractive", passages=passages)
+        def answer_fn(question: str, history: list[dict[str, str]], date: str) -> Answer:
+            retrieved, passages = find_passages(question, engine)
+            return Answer(
+                question, question, "", False, "extractive", passages=passages, retrieved=retrieved
+            )
 
     else:
 
-        def answer_fn(question: str, history: list[dict[str, str]]):  # noqa: ANN202
-            return answer_stream(question, engine, history=history)
+        def answer_fn(question: str, history: list[dict[str, str]], date: str):  # noqa: ANN202
+            return answer_stream(question, engine, history=history, question_date=date)
 
     summary = {k: v for k, v in settings.model_dump(mode="json").items() if "key" not in k} | {
         "llm": engine.llm.name if engine.llm else "none",

@@ -126,7 +126,7 @@ def test_eval_run_without_a_set_or_llm(eval_engine: Engine, tmp_path: Path) -> N
     answer_fn, summary = eval_app.eval_pipeline(no_llm, top_k=3, hybrid=False)
     assert summary["llm"] == "none" and summary["top_k"] == 3 and summary["hybrid"] is False
     assert no_llm.settings.top_k == eval_engine.settings.top_k  # the app's engine is unchanged
-    events = list(answer_fn("How many natural gas workers were kidnapped?", []))
+    events = list(answer_fn("How many natural gas workers were kidnapped?", [], ""))
     answer = events[-1].answer
     assert answer.mode == "extractive" and len(answer.passages) == 3
     assert eval_app.run_choices(eval_engine) == []
