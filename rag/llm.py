@@ -12,6 +12,7 @@ import importlib.util
 import json
 import logging
 import os
+import queue
 import secrets
 import tempfile
 import threading
@@ -41,6 +42,14 @@ EMBEDDED_SLOTS = 2  # parallel requests; each gets the full llm_context (2 CPU c
 EMBEDDED_CACHE_RAM_MIB = 256  # host-RAM prompt cache (llama.cpp's default is 8 GiB)
 EMBEDDED_LOAD_TIMEOUT = 300.0  # seconds to wait for the embedded server to answer /health
 COPY_CHUNK = 8 * 1024 * 1024
+DEFAULT_DEADLINE = 120.0  # wall-clock seconds for one whole reply (Settings.llm_deadline)
+CHARS_PER_TOKEN_CAP = 8  # a token is ~4 characters; a reply longer than 8 per token is a flood
+CHAR_CAP_MARGIN = 256
+
+
+def reply_char_cap(max_tokens: int) -> int:
+    """The most characters accepted for a reply of `max_tokens` tokens."""
+    return max(1, max_tokens) * CHARS_PER_TOKEN_CAP + CHAR_CAP_MARGIN
 
 
 @dataclass
@@ -86,16 +95,24 @@ class ChatLLM:
     """Talks to any OpenAI-compatible server through the `openai` client."""
 
     def __init__(
-        self, base_url: str, api_key: str, model: str, timeout: float, retries: int
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout: float,
+        retries: int,
+        *,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
-        self.timeout = timeout
+        self.deadline = deadline
+        self.timeout = min(timeout, deadline)  # per read: nothing may wait past the deadline
         self._secret = api_key
         self._client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or "no-key",
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             max_retries=retries,
         )
         shown = urlsplit(self.base_url).hostname or self.base_url
@@ -133,33 +150,74 @@ class ChatLLM:
         max_tokens: int,
         temperature: float = 0.0,
         extra_body: dict[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> Iterator[str]:
         """Yield the reply's text pieces as they arrive; raise LLMError on any failure.
 
+        The whole reply (connect, retries, streaming) must end within `deadline` seconds
+        (default: this client's) and stay under reply_char_cap(max_tokens) characters.
         `extra_body` adds fields to the request (a `json_schema`, `grammar` or
         `response_format` for constrained output).
         """
+        seconds = self.deadline if deadline is None else deadline
+        request = _Request(
+            messages,
+            max_tokens,
+            temperature,
+            extra_body,
+            deadline_at=time.monotonic() + seconds,
+            read_timeout=max(0.1, min(self.timeout, seconds)),
+        )
+        pump = _Pump(lambda stop: self._reply(request, stop))
+        received = 0
+        try:
+            for piece in pump.pieces(request.deadline_at):
+                received += len(piece)
+                yield piece
+        except _Expired:
+            got = f"{received:,} characters arrived" if received else "nothing arrived"
+            raise LLMError(
+                f"The LLM sent no complete answer within {seconds:g} s ({got})."
+            ) from None
+        finally:
+            pump.stop()
+
+    def _reply(self, request: _Request, stop: threading.Event) -> Iterator[str]:
+        """The blocking request and stream behind stream(); runs in the pump's thread."""
         finished = False
         got_text = False
+        cap = reply_char_cap(request.max_tokens)
+        received = 0
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                max_tokens=max_tokens,
-                temperature=temperature,
+                messages=request.messages,  # type: ignore[arg-type]
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
                 stream=True,
-                extra_body=extra_body,
+                extra_body=request.extra_body,
+                timeout=httpx.Timeout(
+                    request.read_timeout, connect=min(request.read_timeout, 10.0)
+                ),
             )
             with response:
                 if "event-stream" not in response.response.headers.get("content-type", ""):
                     # Not SSE: a server that ignored stream=True, or an error page / junk.
-                    text, finished = self._whole_reply(response.response.read())
+                    body = self._bounded_body(response.response, cap, stop)
+                    text, finished = self._whole_reply(body)
+                    if len(text) > cap:
+                        raise LLMError(_flood_message(cap, request.max_tokens))
                     got_text = bool(text.strip())
                     if text:
                         yield text
                 else:
                     for text, finish_reason in self._pieces(response):
+                        if stop.is_set() or time.monotonic() > request.deadline_at:
+                            return  # the caller has given up: stop reading
                         if text:
+                            received += len(text)
+                            if received > cap:
+                                raise LLMError(_flood_message(cap, request.max_tokens))
                             got_text = got_text or bool(text.strip())
                             yield text
                         finished = finished or bool(finish_reason)
@@ -171,6 +229,19 @@ class ChatLLM:
             raise LLMError("The LLM's reply was cut off before it finished.")
         if not got_text:
             raise LLMError("The LLM returned an empty reply.")
+
+    @staticmethod
+    def _bounded_body(response: httpx.Response, cap: int, stop: threading.Event) -> bytes:
+        """A non-streamed body, refused once it is far larger than a capped reply can be."""
+        limit = cap * 4 + 65_536  # UTF-8 and JSON overhead
+        body = bytearray()
+        for block in response.iter_bytes():
+            body += block
+            if len(body) > limit:
+                raise LLMError(_flood_message(cap, 0))
+            if stop.is_set():
+                break
+        return bytes(body)
 
     def _pieces(self, response: Iterable[Any]) -> Iterator[tuple[str | None, str | None]]:
         """(text, finish_reason) for every choice of every streamed chunk, checked for shape."""
@@ -201,10 +272,82 @@ class ChatLLM:
         return text, bool(choice.get("finish_reason"))
 
     def complete(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        deadline: float | None = None,
     ) -> str:
-        """The whole reply as one string (built on stream())."""
-        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+        """The whole reply as one string (built on stream(), with its deadline and cap)."""
+        pieces = self.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline
+        )
+        return "".join(pieces)
+
+
+def _flood_message(cap: int, max_tokens: int) -> str:
+    allowed = f" for max_tokens {max_tokens}" if max_tokens else ""
+    return f"The LLM's reply exceeded {cap:,} characters{allowed}: cut off."
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One chat request and the monotonic time by which its reply must be complete."""
+
+    messages: list[dict[str, str]]
+    max_tokens: int
+    temperature: float
+    extra_body: dict[str, Any] | None
+    deadline_at: float
+    read_timeout: float
+
+
+class _Expired(Exception):
+    """The deadline passed before the reply was complete."""
+
+
+class _Pump:
+    """Runs a blocking reply generator in a daemon thread, so the caller can wait with a
+    wall-clock deadline however the HTTP client blocks (connect, retries, slow reads)."""
+
+    def __init__(self, produce: Callable[[threading.Event], Iterator[str]]) -> None:
+        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(produce,), name="llm-reply", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, produce: Callable[[threading.Event], Iterator[str]]) -> None:
+        try:
+            for piece in produce(self._stop):
+                if self._stop.is_set():
+                    return
+                self._queue.put(("piece", piece))
+            self._queue.put(("end", None))
+        except BaseException as err:  # handed to the caller's thread
+            self._queue.put(("error", err))
+
+    def pieces(self, deadline_at: float) -> Iterator[str]:
+        """The produced pieces; the producer's exception re-raised; _Expired at the deadline."""
+        while True:
+            remaining = deadline_at - time.monotonic()
+            if remaining <= 0:
+                raise _Expired
+            try:
+                kind, value = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                raise _Expired from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def stop(self) -> None:
+        """Tell the producer to stop reading (it ends at its next piece or read timeout)."""
+        self._stop.set()
 
 
 def packaged_model_parts(count: int = PACKAGED_MODEL_PARTS) -> list[Path]:
@@ -398,7 +541,12 @@ class EmbeddedLLM:
         base = str(self._server.listening_address).rstrip("/")
         self._wait_healthy(base, started)
         self._client = ChatLLM(
-            base + "/v1", api_key, settings.llm_model, settings.llm_timeout, retries=0
+            base + "/v1",
+            api_key,
+            settings.llm_model,
+            settings.llm_timeout,
+            retries=0,
+            deadline=settings.llm_deadline,
         )
         self._status = LLMStatus("ready", f"Local model {path.name} is ready.")
         log.info(
@@ -415,6 +563,11 @@ class EmbeddedLLM:
             time.sleep(0.2)
         raise LLMError(f"The local model did not start within {EMBEDDED_LOAD_TIMEOUT:g} s.")
 
+    @property
+    def deadline(self) -> float:
+        """Wall-clock seconds allowed for one reply (once the model is loaded)."""
+        return self._settings.llm_deadline
+
     def stream(
         self,
         messages: list[dict[str, str]],
@@ -422,19 +575,32 @@ class EmbeddedLLM:
         max_tokens: int,
         temperature: float = 0.0,
         extra_body: dict[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> Iterator[str]:
-        """Start the server if needed, then yield the reply's text pieces."""
+        """Start the server if needed, then yield the reply's text pieces (with the deadline)."""
         self.start()
         assert self._client is not None
         yield from self._client.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, extra_body=extra_body
+            messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            extra_body=extra_body,
+            deadline=deadline,
         )
 
     def complete(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        deadline: float | None = None,
     ) -> str:
         """The whole reply as one string (built on stream())."""
-        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+        pieces = self.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline
+        )
+        return "".join(pieces)
 
     def close(self) -> None:
         """Stop the server and free the model; start() may be called again later."""
@@ -460,6 +626,7 @@ def make_llm(settings: Settings) -> ChatLLM | EmbeddedLLM | None:
             settings.llm_model,
             settings.llm_timeout,
             settings.llm_retries,
+            deadline=settings.llm_deadline,
         )
     path = settings.llm_model_path
     if path is not None and not path.is_file():
@@ -474,4 +641,5 @@ __all__ = [
     "assemble_packaged_model",
     "make_llm",
     "packaged_model_parts",
+    "reply_char_cap",
 ]
