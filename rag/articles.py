@@ -21,15 +21,16 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
-from charset_normalizer import from_bytes
 
 from rag.cleaning import clean_text, guess_title, parse_date
+from rag.decoding import BINARY_REASON, decode_bytes
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "Article",
     "Skipped",
     "clean_text",
+    "decode_bytes",
     "find_files",
     "load_file",
     "parse_date",
@@ -130,29 +131,6 @@ def _os_reason(error: OSError) -> str:
     if isinstance(error, IsADirectoryError):
         return "unreadable: is a directory"
     return f"unreadable: {(error.strerror or str(error)).lower()}"
-
-
-def decode_bytes(data: bytes) -> str | None:
-    """Decode text as UTF-8, else the detected legacy encoding (cp1252 on ties), else None."""
-    if b"\x00" in data:
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    matches = from_bytes(data)
-    best = matches.best()
-    if best is None:
-        return None
-    # Short Western text fits many code pages equally well; cp1252 is by far the likeliest.
-    for match in matches:
-        tie = match.chaos <= best.chaos and match.coherence >= best.coherence
-        if tie and "cp1252" in match.could_be_from_charset:
-            try:
-                return data.decode("cp1252")
-            except UnicodeDecodeError:
-                break
-    return str(best)
 
 
 def split_header(text: str) -> tuple[dict[str, str], str]:
@@ -346,7 +324,7 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Article | Skipped]:
     else:
         text = decode_bytes(data)
         if text is None:
-            yield Skipped(origin, "binary file")
+            yield Skipped(origin, BINARY_REASON)
             return
         if not text.strip():
             yield Skipped(origin, "empty file")

@@ -18,6 +18,7 @@ CONDENSE_PROMPT = """Rewrite the user's last question as one standalone search q
 needs no conversation to understand: replace pronouns and vague words with the names, places \
 and events they refer to. Reply with the query only."""
 
+CONDENSE_DEADLINE_SHARE = 0.25  # of the LLM's reply deadline: a 48-token rewrite of a short prompt
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|then)\b|\b(they|them|their|it|its|he|she|his|her|"
     r"this|that|these|those|there|the same)\b",
@@ -49,8 +50,10 @@ def condense(
         {"role": "system", "content": CONDENSE_PROMPT},
         {"role": "user", "content": f"{turns}\nuser: {question}\n\nStandalone query:"},
     ]
+    deadline = llm.deadline * CONDENSE_DEADLINE_SHARE
     try:
-        rewritten = llm.complete(messages, max_tokens=48).strip().strip('"').splitlines()
+        reply = llm.complete(messages, max_tokens=48, deadline=deadline)
+        rewritten = reply.strip().strip('"').splitlines()
     except LLMError:
         return fallback
     query = rewritten[0].strip() if rewritten else ""

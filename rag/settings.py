@@ -92,7 +92,14 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1).")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key for llm_base_url.")
     llm_model: str = Field("local", description="Model name sent to the server.")
-    llm_timeout: float = Field(120.0, description="Seconds before an LLM request is given up.")
+    llm_timeout: float = Field(
+        120.0, description="Seconds the LLM may send nothing (per read) before it is given up."
+    )
+    llm_deadline: float = Field(
+        120.0,
+        description="Wall-clock seconds for one whole LLM reply: connecting, retries and"
+        " streaming together. Replies are also cut at ~8 characters per max token.",
+    )
     llm_retries: int = Field(1, description="Retries for a failed LLM request.")
     llm_max_tokens: int = Field(256, description="Longest answer, in tokens.")
     llm_context: int = Field(4096, description="Context window of the embedded model.")

@@ -1,4 +1,10 @@
-"""A small real OpenAI-compatible HTTP server with scripted replies and faults, for tests."""
+"""A small real OpenAI-compatible HTTP server with scripted replies and faults, for tests.
+
+Faults: HTTP errors, invalid JSON, a slow start, a cut stream, garbage; a reply that trickles
+one piece every `delay` seconds, a request accepted and never answered (hang), a flood far past
+max_tokens; refusing constrained output (`refuse_schema`). It also serves `/v1/embeddings`
+(FakeEmbedder vectors) so real `rag` processes can index without the embedding model.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,13 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-Mode = Literal["ok", "http500", "http401", "invalid_json", "slow", "cut", "garbage"]
+from fakes import FakeEmbedder
+
+Mode = Literal[
+    "ok", "http500", "http401", "invalid_json", "slow", "cut", "garbage", "trickle", "hang",
+    "flood",
+]  # fmt: skip
+FLOOD_PIECES = 50_000
 
 
 def free_port() -> int:
@@ -56,12 +68,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         owner.requests.append(request)
         owner.headers.append(dict(self.headers))
+        if self.path.rstrip("/") == "/v1/embeddings":
+            self._embeddings(request)
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send_json(404, {"error": {"message": "not found"}})
             return
         mode = owner.mode
         if mode == "slow":
             time.sleep(owner.delay)
+        if mode == "hang":  # accept, read the request, never answer
+            owner.released.wait(600)
+            self.close_connection = True
+            return
+        if owner.refuse_schema and ("json_schema" in request or "response_format" in request):
+            message = "json_schema and response_format are not supported by this server"
+            self._send_json(400, {"error": {"message": message, "type": "invalid_request_error"}})
+            return
         if mode == "http500":
             self._send_json(500, {"error": {"message": "scripted failure", "type": "server_error"}})
             return
@@ -74,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "invalid_json":
             self._send_raw(200, "application/json", b'{"choices": [ {"this is not json')
             return
-        if request.get("stream"):
+        if request.get("stream") and not owner.ignore_stream:
             self._stream(text, mode)
         else:
             self._send_json(200, owner.completion(text))
@@ -93,12 +116,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._end_chunks()
             return
         pieces = split_pieces(text)
+        if mode == "flood":
+            pieces = [" flood"] * FLOOD_PIECES
         if mode == "cut":
             pieces = pieces[: max(1, len(pieces) // 2)]
         first = {"role": "assistant", "content": ""}
         self._event(owner.chunk(first, None))
         for piece in pieces:
-            self._event(owner.chunk({"content": piece}, None))
+            if mode == "trickle":
+                time.sleep(owner.delay)
+            try:
+                self._event(owner.chunk({"content": piece}, None))
+            except OSError:  # the client gave up (deadline, cap): expected
+                return
         if mode == "cut":
             self.wfile.flush()
             self.close_connection = True
@@ -107,6 +137,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._event(owner.chunk({}, "stop"))
         self._chunk(b"data: [DONE]\n\n")
         self._end_chunks()
+
+    def _embeddings(self, request: dict[str, Any]) -> None:
+        """`/v1/embeddings`: FakeEmbedder vectors, after `embed_delay` seconds."""
+        owner = self.server.owner
+        time.sleep(owner.embed_delay)
+        texts = request.get("input") or []
+        texts = [texts] if isinstance(texts, str) else texts
+        vectors = owner.embedder.embed_documents([str(t) for t in texts])
+        data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
+        body = {"object": "list", "data": data, "model": request.get("model", "fake")}
+        self._send_json(200, {**body, "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
     def _event(self, payload: dict[str, Any]) -> None:
         """One SSE `data:` event holding JSON."""
@@ -156,7 +197,12 @@ class ScriptedLLM:
         self.replies: deque[str] = deque()
         self.responder: Callable[[dict[str, Any]], str] | None = None
         self.mode: Mode = "ok"
-        self.delay = 3.0
+        self.delay = 3.0  # slow: before answering; trickle: between pieces
+        self.refuse_schema = False
+        self.ignore_stream = False  # answer stream=True requests with one JSON body
+        self.embed_delay = 0.0
+        self.embedder = FakeEmbedder()
+        self.released = threading.Event()  # ends the "hang" of hanging requests
         self.model = model
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -181,6 +227,7 @@ class ScriptedLLM:
 
     def stop(self) -> None:
         """Stop listening and close the socket."""
+        self.released.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()

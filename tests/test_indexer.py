@@ -26,6 +26,7 @@ from helpers import (
     write_article,
 )
 
+from rag.decoding import BINARY_REASON
 from rag.indexer import IndexReport, Progress, index_paths
 from rag.settings import Settings
 
@@ -226,7 +227,7 @@ def test_bad_files_are_skipped_with_reasons_while_good_ones_index(env: Env, tmp_
     reasons = {Path(s.origin).name: s.reason for s in report.skipped}
     assert reasons == {
         "empty.txt": "empty file",
-        "binary.txt": "binary file",
+        "binary.txt": BINARY_REASON,
         "huge.txt": reasons["huge.txt"],
         "report.docx": "unsupported type .docx",
         "feed.jsonl#2": "line 2: invalid JSON",

@@ -1,8 +1,8 @@
-"""ChatLLM against a real scripted server, make_llm, model assembly, and the embedded model."""
+"""ChatLLM against a real scripted server, make_llm, and the embedded model."""
 
 from __future__ import annotations
 
-import hashlib
+import time
 from pathlib import Path
 
 import httpx
@@ -10,7 +10,13 @@ import pytest
 from fake_llm import ScriptedLLM, free_port, split_pieces
 
 from rag.errors import ConfigError, LLMError
-from rag.llm import ChatLLM, EmbeddedLLM, LLMStatus, assemble_packaged_model, make_llm
+from rag.llm import (
+    ChatLLM,
+    EmbeddedLLM,
+    LLMStatus,
+    make_llm,
+    reply_char_cap,
+)
 from rag.settings import Settings
 
 KEY = "sk-test-very-secret-key-0123456789"
@@ -195,95 +201,6 @@ def test_openai_backend_against_scripted_server(llm_server: ScriptedLLM) -> None
     assert llm.complete(QUESTION, max_tokens=8) == "remote says hi"
 
 
-def fake_parts(tmp_path: Path) -> tuple[list[Path], bytes]:
-    """Three small part files and their concatenation."""
-    chunks = [b"GGUF-part-one|", b"part-two|" * 100, b"part-three"]
-    parts = []
-    for i, data in enumerate(chunks, start=1):
-        part = tmp_path / "parts" / f"part{i:02d}.bin"
-        part.parent.mkdir(exist_ok=True)
-        part.write_bytes(data)
-        parts.append(part)
-    return parts, b"".join(chunks)
-
-
-def test_assemble_concatenates_and_verifies(tmp_path: Path) -> None:
-    """The parts are joined in order, verified, marked, and progress reaches the total."""
-    parts, whole = fake_parts(tmp_path)
-    seen: list[tuple[int, int]] = []
-    path = assemble_packaged_model(
-        tmp_path / "cache",
-        lambda done, total: seen.append((done, total)),
-        parts=parts,
-        sha256=hashlib.sha256(whole).hexdigest(),
-        size=len(whole),
-        filename="model.gguf",
-    )
-    assert path == tmp_path / "cache" / "model.gguf"
-    assert path.read_bytes() == whole
-    assert seen[-1] == (len(whole), len(whole))
-    assert (tmp_path / "cache" / "model.gguf.sha256").read_text().strip() == hashlib.sha256(
-        whole
-    ).hexdigest()
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
-        "model.gguf",
-        "model.gguf.sha256",
-    ]
-
-
-def test_assemble_hash_mismatch_leaves_no_file(tmp_path: Path) -> None:
-    """A wrong hash raises a clear error and leaves neither the final nor a temp file."""
-    parts, whole = fake_parts(tmp_path)
-    with pytest.raises(LLMError, match="sha256"):
-        assemble_packaged_model(
-            tmp_path / "cache", parts=parts, sha256="0" * 64, size=len(whole), filename="m.gguf"
-        )
-    assert list((tmp_path / "cache").iterdir()) == []
-
-
-def test_assemble_size_mismatch(tmp_path: Path) -> None:
-    """Parts that do not add up to the expected size are refused before copying."""
-    parts, whole = fake_parts(tmp_path)
-    with pytest.raises(LLMError, match="bytes"):
-        assemble_packaged_model(
-            tmp_path / "cache", parts=parts, sha256="0" * 64, size=len(whole) + 1
-        )
-    assert not (tmp_path / "cache").exists()
-
-
-def test_assemble_second_call_is_a_no_op(tmp_path: Path) -> None:
-    """Once assembled and marked, later calls neither read the parts nor rewrite the file."""
-    parts, whole = fake_parts(tmp_path)
-    digest = hashlib.sha256(whole).hexdigest()
-    kwargs = {"parts": parts, "sha256": digest, "size": len(whole), "filename": "m.gguf"}
-    first = assemble_packaged_model(tmp_path / "cache", **kwargs)  # type: ignore[arg-type]
-    stamp = first.stat().st_mtime_ns
-    for part in parts:
-        part.unlink()
-    calls: list[int] = []
-    again = assemble_packaged_model(
-        tmp_path / "cache",
-        lambda d, t: calls.append(d),
-        **kwargs,  # type: ignore[arg-type]
-    )
-    assert again == first
-    assert first.stat().st_mtime_ns == stamp
-    assert calls == []
-
-
-def test_assemble_rehashes_without_marker(tmp_path: Path) -> None:
-    """A right-sized file without its marker is re-verified; a corrupt one is rebuilt."""
-    parts, whole = fake_parts(tmp_path)
-    digest = hashlib.sha256(whole).hexdigest()
-    kwargs = {"parts": parts, "sha256": digest, "size": len(whole), "filename": "m.gguf"}
-    path = assemble_packaged_model(tmp_path / "cache", **kwargs)  # type: ignore[arg-type]
-    marker = path.with_name("m.gguf.sha256")
-    marker.unlink()
-    path.write_bytes(b"X" * len(whole))
-    assert assemble_packaged_model(tmp_path / "cache", **kwargs).read_bytes() == whole  # type: ignore[arg-type]
-    assert marker.exists()
-
-
 def test_embedded_missing_or_broken_model(tmp_path: Path) -> None:
     """A model file that is missing or not a GGUF gives LLMError and an "error" status."""
     llm = EmbeddedLLM(settings(llm_model_path=tmp_path / "gone.gguf"))
@@ -323,3 +240,75 @@ def test_embedded_model_answers_and_requires_its_key() -> None:
     finally:
         llm.close()
     assert llm.status.state == "off"
+
+
+# -- the wall-clock deadline and the size cap ------------------------------------------------
+
+DEADLINE = 3.0
+SLACK = 5.0  # the issue's bound: the answer (or its error) comes within deadline + 5 s
+
+
+def timed_error(llm: ChatLLM, max_tokens: int = 32) -> tuple[str, str, float]:
+    """(error text, text received before it, seconds taken) for a request that must fail."""
+    received: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(LLMError) as info:
+        for piece in llm.stream(QUESTION, max_tokens=max_tokens):
+            received.append(piece)
+    return str(info.value), "".join(received), time.monotonic() - started
+
+
+def test_trickling_reply_is_cut_at_the_deadline(llm_server: ScriptedLLM) -> None:
+    """One piece a second never trips the per-read timeout; the wall-clock deadline ends it."""
+    llm_server.mode = "trickle"
+    llm_server.delay = 1.0
+    llm_server.reply = " ".join(f"word{i}" for i in range(30))
+    llm = ChatLLM(llm_server.base_url, KEY, "m", timeout=60.0, retries=1, deadline=DEADLINE)
+    text, received, took = timed_error(llm)
+    assert text.startswith("The LLM sent no complete answer within 3 s")
+    assert "characters arrived" in text
+    assert received.startswith("word0") and len(received.split()) < 30
+    assert took < DEADLINE + SLACK
+
+
+def test_hanging_server_with_retries_ends_at_the_deadline(llm_server: ScriptedLLM) -> None:
+    """Accepted and never answered: one deadline covers the request and its retry."""
+    llm_server.mode = "hang"
+    llm = ChatLLM(llm_server.base_url, KEY, "m", timeout=120.0, retries=1, deadline=DEADLINE)
+    text, received, took = timed_error(llm)
+    assert text == "The LLM sent no complete answer within 3 s (nothing arrived)."
+    assert received == ""
+    assert took < DEADLINE + SLACK
+
+
+def test_flood_is_capped_from_max_tokens(llm_server: ScriptedLLM) -> None:
+    """50,000 pieces for max_tokens 32: cut at the cap, never accepted whole."""
+    llm_server.mode = "flood"
+    llm = ChatLLM(llm_server.base_url, KEY, "m", timeout=60.0, retries=0, deadline=60.0)
+    text, received, took = timed_error(llm, max_tokens=32)
+    cap = reply_char_cap(32)
+    assert cap == 32 * 8 + 256
+    assert text == f"The LLM's reply exceeded {cap:,} characters for max_tokens 32: cut off."
+    assert 0 < len(received) <= cap
+    assert took < SLACK
+
+
+def test_flood_without_streaming_is_capped(llm_server: ScriptedLLM) -> None:
+    """A server that ignores stream=True and sends one huge JSON body is refused too."""
+    llm_server.ignore_stream = True
+    llm_server.reply = "flood " * 20_000
+    text, received, took = timed_error(chat(llm_server), max_tokens=32)
+    assert "exceeded" in text and "cut off" in text
+    assert received == ""
+    llm_server.reply = "A short answer."
+    assert chat(llm_server).complete(QUESTION, max_tokens=32) == "A short answer."
+
+
+def test_per_call_deadline_overrides_the_clients(llm_server: ScriptedLLM) -> None:
+    """complete(deadline=…) bounds one call (condensing uses a shorter one)."""
+    llm_server.mode = "hang"
+    llm = ChatLLM(llm_server.base_url, KEY, "m", timeout=120.0, retries=0, deadline=60.0)
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="within 1 s"):
+        llm.complete(QUESTION, max_tokens=8, deadline=1.0)
+    assert time.monotonic() - started < 1.0 + SLACK

@@ -1,0 +1,66 @@
+"""The LLM deadline seen from answering: a stuck or flooding LLM still gives quotes in time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from fake_llm import ScriptedLLM
+from fakes import FakeEmbedder
+
+from rag.answer import Engine, ask
+from rag.chat import CONDENSE_DEADLINE_SHARE, condense
+from rag.indexer import index_paths, stamp_for
+from rag.llm import ChatLLM
+from rag.settings import Settings
+from rag.store import Store
+
+ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"
+QUESTION = "How many natural gas workers were kidnapped?"
+DEADLINE = 3.0
+SLACK = 5.0
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store, FakeEmbedder]:
+    settings = Settings(
+        index_dir=tmp_path_factory.mktemp("idx"), abstain_threshold=0.05, llm_backend="openai"
+    )
+    embedder = FakeEmbedder()
+    store = Store(settings, stamp_for(settings, embedder))
+    index_paths([ARTICLES], store, embedder, settings)
+    return settings, store, embedder
+
+
+def slow_llm(server: ScriptedLLM) -> ChatLLM:
+    """Generous per-read timeout and a retry, as in production; only the deadline is short."""
+    return ChatLLM(server.base_url, "k", "m", timeout=120.0, retries=1, deadline=DEADLINE)
+
+
+@pytest.mark.parametrize("mode", ["trickle", "hang", "flood"])
+def test_stuck_or_flooding_llm_falls_back_within_the_deadline(
+    indexed, llm_server: ScriptedLLM, mode: str
+) -> None:
+    settings, store, embedder = indexed
+    llm_server.mode = mode
+    llm_server.delay = 1.0
+    llm_server.reply = " ".join(["Shining Path kidnapped 36 natural gas workers [1]."] * 8)
+    engine = Engine(settings, store, embedder, slow_llm(llm_server))
+    started = time.monotonic()
+    answer = ask(QUESTION, engine)
+    assert time.monotonic() - started < DEADLINE + SLACK
+    assert answer.mode == "extractive" and answer.citations
+    assert "36 natural gas workers" in answer.text
+    expected = "cut off" if mode == "flood" else "no complete answer within 3 s"
+    assert expected in answer.notice and "Showing quotes" in answer.notice
+
+
+def test_condensing_has_its_own_shorter_deadline(llm_server: ScriptedLLM) -> None:
+    """A hanging LLM costs a follow-up a quarter of the deadline, then the plain fallback."""
+    llm_server.mode = "hang"
+    history = [{"role": "user", "content": "Who kidnapped the gas workers?"}]
+    started = time.monotonic()
+    query = condense("And why did they?", history, slow_llm(llm_server))
+    assert query == "Who kidnapped the gas workers? And why did they?"
+    assert time.monotonic() - started < DEADLINE * CONDENSE_DEADLINE_SHARE + SLACK
