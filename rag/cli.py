@@ -263,7 +263,7 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
     if len(args.target) != 1:
         raise RagError("usage: rag eval QUESTIONS.jsonl|csv [options]")
     from rag.answer import open_engine
-    from rag.eval_app import eval_pipeline
+    from rag.app.evaluate import eval_pipeline
 
     settings = settings_from(args)
     questions, errors = load_questions(Path(args.target[0]))

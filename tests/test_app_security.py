@@ -1,4 +1,4 @@
-"""Who may reach the app: bind/auth checks and the browser-id secret (rag/app_security.py)."""
+"""Who may reach the app: bind/auth checks and the browser-id secret (rag/security.py)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from rag import app_security
+from rag.app import security
 from rag.errors import ConfigError
 
 
 def test_bind_requires_auth_beyond_loopback() -> None:
-    assert app_security.check_bind("127.0.0.1", None) is None
-    assert app_security.check_bind("0.0.0.0", "me:secret") == ("me", "secret")
-    assert app_security.parse_auth("me:pa:ss") == ("me", "pa:ss")
+    assert security.check_bind("127.0.0.1", None) is None
+    assert security.check_bind("0.0.0.0", "me:secret") == ("me", "secret")
+    assert security.parse_auth("me:pa:ss") == ("me", "pa:ss")
     with pytest.raises(ConfigError, match="without a password"):
-        app_security.check_bind("0.0.0.0", None)
+        security.check_bind("0.0.0.0", None)
     with pytest.raises(ConfigError, match="user:password"):
-        app_security.check_bind("127.0.0.1", "nopassword")
+        security.check_bind("127.0.0.1", "nopassword")
 
 
 def test_browser_secret_is_stable(tmp_path: Path) -> None:
-    first = app_security.browser_secret(tmp_path / "state")
-    assert app_security.browser_secret(tmp_path / "state") == first and len(first) > 20
+    first = security.browser_secret(tmp_path / "state")
+    assert security.browser_secret(tmp_path / "state") == first and len(first) > 20

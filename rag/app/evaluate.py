@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag import evaluation, render
+from rag import evaluation
 from rag.answer import Answer, Engine, answer_stream, find_passages
+from rag.app import render
 from rag.errors import EvalFormatError, RagError
 from rag.questions import load_questions
 from rag.report import render_compare
