@@ -150,7 +150,7 @@ def check(
     topic: set[str] = frozenset(),
 ) -> str:
     """Why `passage` does not support `claim` ('' when it does); `topic`: see topic_names."""
-    text = fold(passage.text)
+    text = fold(passage.text + " " + passage.title)
     missing_figures = figures(claim) - figures(passage.text) - figures(question)
     if missing_figures:
         return f"{', '.join(sorted(missing_figures))} is not in passage [{passage.n}]"

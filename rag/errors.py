@@ -20,7 +20,15 @@ class StoreError(RagError):
 
 
 class LLMError(RagError):
-    """The LLM could not produce an answer (down, slow, or garbage)."""
+    """The LLM could not produce an answer (down, slow, or garbage).
+
+    `status` is the HTTP status when the server answered with an error (400: it refused the
+    request, e.g. a response format it does not support).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class EvalFormatError(RagError):

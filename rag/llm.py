@@ -125,7 +125,10 @@ class ChatLLM:
             msg = f"The LLM at {url} refused the API key (HTTP {err.status_code})."
         elif isinstance(err, openai.APIStatusError):
             reason = _redact(_status_reason(err), self._secret)
-            msg = f"The LLM at {url} answered HTTP {err.status_code}: {reason}"
+            return LLMError(
+                f"The LLM at {url} answered HTTP {err.status_code}: {reason}",
+                status=err.status_code,
+            )
         elif isinstance(err, openai.APIResponseValidationError | ValueError | AttributeError):
             msg = f"The LLM at {url} sent a reply that is not valid JSON."
         elif isinstance(err, openai.APIError):

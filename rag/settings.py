@@ -113,13 +113,17 @@ class Settings(BaseSettings):
     )
 
     # Retrieval and answering
-    top_k: int = Field(4, description="Passages given to the LLM.")
+    top_k: int = Field(
+        8, description="Retrieved chunks whose sentences may become the LLM's evidence."
+    )
+    prompt_tokens: int = Field(
+        450, description="Budget of the whole answer prompt (instructions, evidence, question)."
+    )
     rank_depth: int = Field(
         10, description="Ranked chunks kept for scoring retrieval (eval), whatever top_k is."
     )
     candidates: int = Field(20, description="Hits taken from each retriever before fusion.")
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval.")
-    passage_sentences: int = Field(3, description="Sentences per passage shown to the LLM.")
     abstain_threshold: float = Field(
         0.4,
         description="Best dense similarity below which the answer abstains (calibrated with"

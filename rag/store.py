@@ -439,14 +439,19 @@ class Store:
             self._terms_db.execute("DELETE FROM q")
             self._terms_db.execute("INSERT INTO q VALUES (?)", (words,))
             terms = [t for (t,) in self._terms_db.execute("SELECT term FROM qv")]
+        return pick_terms(self.doc_freqs(terms), KEYWORD_POSTINGS_BUDGET)
+
+    def doc_freqs(self, index_terms: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each index term (terms the index lacks are left out)."""
+        terms = list(index_terms)
+        if not terms:
+            return {}
         marks = ",".join("?" * len(terms))
         with self._lock:
-            doc_freq = dict(
-                self._db.execute(
-                    f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", terms
-                ).fetchall()
-            )
-        return pick_terms(doc_freq, KEYWORD_POSTINGS_BUDGET)
+            rows = self._db.execute(
+                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", terms
+            ).fetchall()
+        return {str(t): int(d) for t, d in rows}
 
     def vector_ids(self, article_id: str) -> list[str]:
         """Chunk ids Chroma holds for one article (consistency checks)."""

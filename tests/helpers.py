@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import uuid
@@ -113,16 +114,16 @@ def backend_settings(
 
 
 def cite_first_passage(request: dict[str, Any]) -> str:
-    """Scripted LLM: answer with the first sentence of passage [1], cited; rewrite follow-ups."""
+    """Scripted LLM: answer with evidence sentence [1] itself, cited; rewrite follow-ups."""
     user = request["messages"][-1]["content"]
     if "Standalone query" in user:
         asked = user.rsplit("user:", 1)[-1].split("\n", 1)[0].strip()
         return f"Shining Path offensive VRAE {asked}"
-    match = re.search(r"\[1\][^\n]*\n<<<(.*?)>>>", user, re.S)
+    match = re.search(r"^\[1\] (.*)$", user, re.M)
     if not match:
-        return "I don't know."
-    first = re.split(r"(?<=[.!?])\s", match.group(1).strip())[0]
-    return f"{first} [1]"
+        return json.dumps({"answers": [], "sentence": ""})
+    first = match.group(1).strip()
+    return json.dumps({"answers": [{"answer": first, "evidence": [1]}], "sentence": first})
 
 
 class TagCollector(HTMLParser):
@@ -136,10 +137,15 @@ class TagCollector(HTMLParser):
         self.tags.append((tag, dict(attrs)))
 
 
-def gas_passage(request: dict) -> int:
-    """The number of the passage that holds the kidnapping sentence in this request."""
+def sentence_id(request: dict, text: str) -> int:
+    """The number of the evidence sentence holding `text` in this request's prompt."""
     user = request["messages"][-1]["content"]
-    for block in user.split("\n\n["):
-        if "36 natural gas workers" in block:
-            return int(block.lstrip("[").split("]")[0])
-    raise AssertionError("the kidnapping passage was not given to the LLM")
+    for line in user.splitlines():
+        if line.startswith("[") and text in line:
+            return int(line[1:].split("]")[0])
+    raise AssertionError(f"no sentence with {text!r} was given to the LLM")
+
+
+def gas_passage(request: dict) -> int:
+    """The number of the sentence that holds the kidnapping in this request."""
+    return sentence_id(request, "36 natural gas workers")

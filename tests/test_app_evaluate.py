@@ -128,5 +128,7 @@ def test_eval_run_without_a_set_or_llm(eval_engine: Engine, tmp_path: Path) -> N
     assert no_llm.settings.top_k == eval_engine.settings.top_k  # the app's engine is unchanged
     events = list(answer_fn("How many natural gas workers were kidnapped?", [], ""))
     answer = events[-1].answer
-    assert answer.mode == "extractive" and len(answer.passages) == 3
+    assert answer.mode == "extractive" and answer.passages
+    top3 = {p.chunk_id for p in answer.retrieved[:3]}
+    assert {p.chunk_id for p in answer.passages} <= top3
     assert evaluate.run_choices(eval_engine) == []

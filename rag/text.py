@@ -1,0 +1,37 @@
+"""Text normalisation shared by grading and checking: case, accents, punctuation, numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_UNITS = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
+    *("eighteen", "nineteen"),
+)
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_TENS_RE = re.compile(rf"\b({'|'.join(_TENS)})(?:[\s-]+({'|'.join(_UNITS[1:10])}))?\b")
+_UNITS_RE = re.compile(rf"\b({'|'.join(_UNITS)})\b")
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def _number_words(match: re.Match[str]) -> str:
+    """Replace a matched English number word (0-99) with its digits."""
+    if match.group(0) in _UNITS:
+        return str(_UNITS.index(match.group(0)))
+    tens = (_TENS.index(match.group(1)) + 2) * 10
+    return str(tens + (_UNITS.index(match.group(2)) if match.group(2) else 0))
+
+
+def normalize(text: str) -> str:
+    """Lowercase; drop accents, punctuation, a/an/the; '6,300'→'6300', 'six'→'6', %→percent."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = text.replace("%", " percent ").replace("per cent", "percent")
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+    text = _TENS_RE.sub(_number_words, text)
+    text = _UNITS_RE.sub(_number_words, text)
+    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
+    text = re.sub(r"[^\w\s.]|_", " ", text)
+    return " ".join(t for t in text.split() if t not in _ARTICLES)

@@ -1,0 +1,264 @@
+"""Verification of a constrained reply: which answers may be shown, which are left out and why.
+
+The model proposes answer phrases with the ids of the sentences that state them. A phrase is
+kept only when it is in its evidence sentences, is the kind of thing the question asks for
+(a number for "how many", a name for "who"), does not just repeat the question, and its
+sentences carry the question's key terms. Two kept answers from different articles that
+differ are a disagreement. Pure functions: no model, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.citations import Passage, Sentence, figures, fold, names
+from rag.evidence import overlap, terms
+from rag.text import normalize
+
+# Share of the question's IDF mass its evidence sentences must carry (benchmarks/abstain.py).
+KEY_TERM_COVERAGE = 0.5
+SENTENCE_COVERAGE = 0.15  # ... and the sentence stating the answer, on its own
+QUESTION_TERMS = terms("many much long old often kind type name called happened according")
+ADJACENT = 3  # characters between two sentences that follow each other
+_NUMBER_WORDS = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
+    r"hundred|hundreds|thousand|thousands|million|billion|half|none|no)\b",
+    re.IGNORECASE,
+)
+_MONTH = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|yesterday|today|week|month|year|decade|"
+    r"century|spring|summer|fall|autumn|winter|morning|night|ago|later|earlier)\b",
+    re.IGNORECASE,
+)
+_ASKS_NUMBER = re.compile(
+    r"^\s*(how (many|much|long|old|far|big|large|tall|high)|"
+    r"what (percentage|share|number|amount|age)\b)",
+    re.IGNORECASE,
+)
+_ASKS_WHEN = re.compile(r"^\s*(when|what (year|day|date|month|time))\b", re.IGNORECASE)
+_ASKS_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
+_TWO_PART = re.compile(
+    r"\b(and|both)\b.*\b(how|what|who|which|where|when)\b|\beach\b", re.IGNORECASE
+)
+
+
+@dataclass
+class Proposal:
+    """One answer phrase the model proposed, with the sentence ids it gave."""
+
+    answer: str
+    evidence: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    """A proposal after verification: `reason` is '' when it may be shown."""
+
+    answer: str
+    evidence: list[int]
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+
+def _tokens(text: str) -> list[str]:
+    return normalize(text).split()
+
+
+def phrase_in(phrase: str, text: str) -> bool:
+    """Is the phrase in the text, after normalisation, as whole words (in any order)?
+
+    >>> phrase_in("six days", "The workers were released 6 days later.")
+    True
+    """
+    words = _tokens(phrase)
+    norm = f" {normalize(text)} "
+    if not words:
+        return False
+    if f" {' '.join(words)} " in norm:
+        return True
+    have = set(norm.split())
+    return all(w in have for w in words)
+
+
+def answer_kind_ok(question: str, phrase: str) -> bool:
+    """Is the phrase the kind of thing the question asks for (number, time, person)?"""
+    if _ASKS_NUMBER.search(question):
+        return bool(re.search(r"\d", phrase) or _NUMBER_WORDS.search(phrase))
+    if _ASKS_WHEN.search(question):
+        return bool(re.search(r"\d", phrase) or _MONTH.search(phrase))
+    if _ASKS_WHO.search(question):
+        return any(w[:1].isupper() for w in phrase.split()) or bool(
+            re.search(r"\b(police|officials?|government|president|minister)\b", phrase, re.I)
+        )
+    return True
+
+
+def echoes_question(question: str, phrase: str) -> bool:
+    """Does the phrase only repeat words of the question (no new information)?"""
+    got = terms(phrase)
+    return bool(got) and got <= terms(question) and not figures(phrase) - figures(question)
+
+
+def key_terms(question: str) -> set[str]:
+    """The question's index terms without the words every question has ('how many')."""
+    return terms(question) - QUESTION_TERMS
+
+
+def coverage(question: str, sentences: Sequence[Passage], weights: dict[str, float]) -> float:
+    """Share of the question's key-term IDF mass in the sentences and their article titles."""
+    found: set[str] = set()
+    for s in sentences:
+        found |= terms(s.text) | terms(s.title)
+    return overlap(key_terms(question), found, weights)
+
+
+def check_proposal(
+    question: str,
+    proposal: Proposal,
+    passages: Sequence[Passage],
+    weights: dict[str, float],
+    threshold: float = KEY_TERM_COVERAGE,
+) -> Checked:
+    """Verify one proposed answer against the numbered sentences it cites."""
+    phrase = " ".join(proposal.answer.split()).strip(" .,;:")
+    by_n = {p.n: p for p in passages}
+    if not phrase:
+        return Checked(phrase, [], "the model gave no answer")
+    cited = [by_n[n] for n in dict.fromkeys(proposal.evidence) if n in by_n]
+    holding = [p for p in cited if phrase_in(phrase, p.text)]
+    if not holding:  # right phrase, wrong ids: point at the sentences that do hold it
+        holding = [p for p in passages if phrase_in(phrase, p.text)][:2]
+    ids = [p.n for p in holding]
+    if not holding:
+        return Checked(phrase, [p.n for p in cited], f"“{phrase}” is not in the cited sentences")
+    if echoes_question(question, phrase):
+        return Checked(phrase, ids, f"“{phrase}” only repeats the question")
+    if not answer_kind_ok(question, phrase):
+        return Checked(phrase, ids, f"“{phrase}” is not the kind of answer the question asks for")
+    own = max(overlap(key_terms(question), terms(p.text), weights) for p in holding)
+    context = _with_neighbours(holding, passages)
+    if own < SENTENCE_COVERAGE or coverage(question, context, weights) < threshold:
+        return Checked(phrase, ids, "its sentences are not about what the question asks")
+    return Checked(phrase, ids)
+
+
+def _with_neighbours(holding: Sequence[Passage], passages: Sequence[Passage]) -> list[Passage]:
+    """The holding sentences plus the shown sentences right before and after each."""
+    out = list(holding)
+    for p in holding:
+        out += [
+            q
+            for q in passages
+            if q.article_id == p.article_id
+            and (0 <= p.start - q.end <= ADJACENT or 0 <= q.start - p.end <= ADJACENT)
+        ]
+    return out
+
+
+def same_value(a: str, b: str) -> bool:
+    """Do two answers say the same thing (one contains the other after normalisation)?"""
+    x, y = normalize(a), normalize(b)
+    return bool(x and y) and (x in y or y in x)
+
+
+def disagreement(question: str, kept: Sequence[Checked], passages: Sequence[Passage]) -> bool:
+    """Do kept answers from different articles give different values for one asked thing?"""
+    if len(kept) < 2 or _TWO_PART.search(question):
+        return False
+    article = {p.n: p.article_id for p in passages}
+    for i, a in enumerate(kept):
+        for b in kept[i + 1 :]:
+            arts_a = {article[n] for n in a.evidence}
+            arts_b = {article[n] for n in b.evidence}
+            if arts_a.isdisjoint(arts_b) and not same_value(a.answer, b.answer):
+                return True
+    return False
+
+
+def claim_ok(claim: str, phrases: Sequence[str], cited: Sequence[Passage], question: str) -> str:
+    """Why a written claim may not be shown ('' when it may): it must state the kept phrases,
+    its figures must all be in its cited sentences or the question, and its names there or
+    in the cited articles' titles."""
+    if not claim.strip():
+        return "empty"
+    if not all(phrase_in(p, claim) for p in phrases):
+        return "it does not state the answer"
+    text = " ".join(p.text for p in cited)
+    missing = figures(claim) - figures(text) - figures(question)
+    text += " " + " ".join(dict.fromkeys(p.title for p in cited))
+    if missing:
+        return f"{', '.join(sorted(missing))} is not in its sentences"
+    folded = fold(text + " " + question)
+    unnamed = {n for n in names(claim) if n not in folded}
+    if unnamed:
+        return f"{', '.join(sorted(unnamed))} is not in its sentences"
+    return ""
+
+
+@dataclass
+class Verdict:
+    """What may be shown: the claims, those left out with why, and whether sources disagree."""
+
+    sentences: list[Sentence]
+    left_out: list[Sentence]
+    disagreement: bool = False
+
+    @property
+    def abstained(self) -> bool:
+        return not self.sentences
+
+
+def _merge(kept: Sequence[Checked]) -> list[Checked]:
+    """Answers saying the same thing become one, citing all their sentences."""
+    merged: list[Checked] = []
+    for c in kept:
+        twin = next((m for m in merged if same_value(m.answer, c.answer)), None)
+        if twin is None:
+            merged.append(Checked(c.answer, list(c.evidence)))
+        else:
+            twin.evidence = list(dict.fromkeys([*twin.evidence, *c.evidence]))
+            if len(c.answer) > len(twin.answer):
+                twin.answer = c.answer
+    return merged
+
+
+def _marked(answer: Checked) -> str:
+    return f"{answer.answer} " + "".join(f"[{n}]" for n in answer.evidence)
+
+
+def decide(
+    question: str,
+    proposals: Sequence[Proposal],
+    sentence: str,
+    passages: Sequence[Passage],
+    weights: dict[str, float],
+    threshold: float = KEY_TERM_COVERAGE,
+) -> Verdict:
+    """Check every proposal and the model's sentence; build the claims that may be shown."""
+    checked = [check_proposal(question, p, passages, weights, threshold) for p in proposals]
+    left_out = [
+        Sentence(c.answer, c.evidence, supported=False, reason=c.reason)
+        for c in checked
+        if not c.ok and c.answer
+    ]
+    kept = _merge([c for c in checked if c.ok])
+    if not kept:
+        return Verdict([], left_out)
+    ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
+    if disagreement(question, kept, passages):
+        text = "Sources disagree: " + "; ".join(_marked(k) for k in kept) + "."
+        return Verdict([Sentence(text, ids)], left_out, disagreement=True)
+    by_n = {p.n: p for p in passages}
+    why = claim_ok(sentence, [k.answer for k in kept], [by_n[n] for n in ids], question)
+    if not why:
+        return Verdict([Sentence(sentence.strip(), ids)], left_out)
+    if sentence.strip():
+        left_out.append(Sentence(sentence.strip(), ids, supported=False, reason=why))
+    text = "; ".join(_marked(k) for k in kept) + "."
+    return Verdict([Sentence(text[0].upper() + text[1:], ids)], left_out)

@@ -1,0 +1,78 @@
+"""Evidence selection: candidate sentences, scores, the token budget, numbering."""
+
+from __future__ import annotations
+
+from rag.chunking import Chunk, estimate_tokens
+from rag.evidence import candidates, idf, pick, score, select, terms
+from rag.retriever import Hit
+from rag.store import StoredArticle
+
+TEXT = (
+    "Rebels attacked a base in Cusco on Monday. They kidnapped 36 natural gas workers. "
+    "The army sent 1,500 troops to the valley. Weather was mild. "
+    "Officials said the workers were released six days later."
+)
+
+
+def article(
+    aid: str = "a", text: str = TEXT, title: str = "Gas workers kidnapped"
+) -> StoredArticle:
+    return StoredArticle(aid, "f", "h", "h", title, "Src", "2012-04-16", "", "", 1, text)
+
+
+def hit(aid: str, start: int, end: int, text: str = TEXT) -> Hit:
+    return Hit(Chunk(aid, 0, start, end, text[start:end]), 1.0, 0.5, 1, 1)
+
+
+def header(a: StoredArticle) -> int:
+    return 10
+
+
+def test_terms_are_the_keyword_index_terms() -> None:
+    assert terms("The workers were kidnapped in Cuzco") == {"worker", "kidnap", "cuzco"}
+
+
+def test_candidates_reach_one_sentence_past_the_chunk() -> None:
+    a = article()
+    start = TEXT.index("The army")
+    cands = candidates([hit("a", start, start + 20)], {"a": a})
+    texts = [c.text for c in cands]
+    assert texts == [
+        "They kidnapped 36 natural gas workers.",  # the sentence before the chunk
+        "The army sent 1,500 troops to the valley.",
+    ]  # "Weather was mild." after it is too short to be evidence
+
+
+def test_rare_question_words_score_highest() -> None:
+    a = article()
+    cands = candidates([hit("a", 0, len(TEXT))], {"a": a})
+    weights = idf({"worker": 50, "kidnap": 2, "releas": 10}, 1000)
+    scores = score(cands, "When were the kidnapped workers released?", weights)
+    best = cands[max(range(len(cands)), key=scores.__getitem__)]
+    assert "released six days" in best.text or "kidnapped" in best.text
+
+
+def test_budget_is_kept_and_a_pronoun_brings_its_subject() -> None:
+    a = article()
+    cands = candidates([hit("a", 0, len(TEXT))], {"a": a})
+    for c in cands:
+        c.score = 1.0 if c.text.startswith("They kidnapped") else 0.1
+    chosen = pick(cands, budget=40, header_tokens=header)
+    texts = [c.text for c in chosen]
+    assert "They kidnapped 36 natural gas workers." in texts
+    assert "Rebels attacked a base in Cusco on Monday." in texts  # "They" needs its subject
+    assert sum(estimate_tokens(t) + 3 for t in texts) + 10 <= 40
+
+
+def test_numbering_groups_articles_in_reading_order() -> None:
+    other = "Police in Lima arrested two suspects on Tuesday night."
+    arts = {"a": article(), "b": article("b", other, "Arrests")}
+    hits = [hit("b", 0, len(other), other), hit("a", 0, len(TEXT))]
+    passages = select(
+        hits, arts, "How many gas workers were kidnapped in Cusco?", {"": 0.0}, 200, header
+    )
+    assert [p.n for p in passages] == list(range(1, len(passages) + 1))
+    assert passages[0].article_id == "a"  # the article with the best sentence comes first
+    starts = [p.start for p in passages if p.article_id == "a"]
+    assert starts == sorted(starts)
+    assert all(TEXT[p.start : p.end] == p.text for p in passages if p.article_id == "a")
