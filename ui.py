@@ -28,6 +28,7 @@ from rag.app_security import browser_secret, check_bind  # noqa: E402
 from rag.chat import Conversations  # noqa: E402
 from rag.chat_app import ChatView, Session  # noqa: E402
 from rag.errors import RagError  # noqa: E402
+from rag.index_lock import writing  # noqa: E402
 from rag.indexer import IndexReport, index_paths  # noqa: E402
 from rag.llm import EmbeddedLLM  # noqa: E402
 
@@ -385,8 +386,11 @@ def index_if_empty(engine: Engine, out: Callable[[str], None] = print) -> IndexR
     settings = engine.settings
     if engine.store.articles() or not settings.articles_dir.exists():
         return None
-    out(f"Indexing the bundled articles in {settings.articles_dir} (first start)…")
-    report = index_paths([settings.articles_dir], engine.store, engine.embedder, settings)
+    with writing(settings.index_dir, "app first start", on_wait=out):
+        if engine.store.articles():  # another run indexed while we waited
+            return None
+        out(f"Indexing the bundled articles in {settings.articles_dir} (first start)…")
+        report = index_paths([settings.articles_dir], engine.store, engine.embedder, settings)
     out(f"Indexed {len(report.added)} articles ({report.chunks} passages).")
     return report
 

@@ -3,6 +3,8 @@
 Writes follow one protocol so a killed process never leaves a half-written article visible:
 the manifest row is written as `pending`, vectors go to Chroma, then the chunks, keyword index
 and `ready` state commit in one SQLite transaction. `recover()` rolls back anything left pending.
+Every write holds the index's writer lock (rag/index_lock.py): a second writer is refused, so
+its recovery can never roll back another run's rows in flight.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from rag.articles import Article
 from rag.chunking import Chunk
 from rag.errors import ConfigError, IndexMismatch, StoreError
+from rag.index_lock import writing
 from rag.settings import Settings
 
 CHROMA_BATCH = 4000
@@ -225,10 +228,18 @@ class Store:
         with self._lock, self._db:
             yield self._db
 
+    def _writing(self) -> AbstractContextManager[None]:
+        """The writer lock, taken without waiting (re-entrant: callers usually hold it)."""
+        return writing(self.settings.index_dir, "writing the index", wait=False)
+
     def add(self, items: Sequence[tuple[Article, list[Chunk], list[list[float]]]]) -> None:
         """Write articles with their chunks and vectors, all-or-nothing per call."""
         if not items:
             return
+        with self._writing():
+            self._add(items)
+
+    def _add(self, items: Sequence[tuple[Article, list[Chunk], list[list[float]]]]) -> None:
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         with self._tx() as db:
@@ -284,20 +295,27 @@ class Store:
                         "INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)",
                         (cur.lastrowid, c.text),
                     )
-            db.executemany(
-                "UPDATE articles SET state = 'ready' WHERE id = ?", [(a.id,) for a, _, _ in items]
+            cur = db.executemany(
+                "UPDATE articles SET state = 'ready' WHERE id = ? AND state = 'pending'",
+                [(a.id,) for a, _, _ in items],
             )
+            if cur.rowcount != len(items):  # our pending rows were removed: never say "added"
+                raise StoreError(
+                    f"{len(items) - cur.rowcount} of {len(items)} articles being written vanished"
+                    " from the manifest (another writer?). Run `rag index` again."
+                )
 
     def remove(self, article_ids: Sequence[str]) -> None:
         """Delete articles, their chunks, vectors and keyword entries."""
         ids = list(article_ids)
         if not ids:
             return
-        with self._tx() as db:
-            db.executemany(
-                "UPDATE articles SET state = 'deleting' WHERE id = ?", [(i,) for i in ids]
-            )
-        self._purge(ids)
+        with self._writing():
+            with self._tx() as db:
+                db.executemany(
+                    "UPDATE articles SET state = 'deleting' WHERE id = ?", [(i,) for i in ids]
+                )
+            self._purge(ids)
 
     def _purge(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 500):
@@ -317,16 +335,23 @@ class Store:
 
     def set_origins(self, origins: dict[str, str]) -> None:
         """Record where moved articles now live."""
-        with self._tx() as db:
+        if not origins:
+            return
+        with self._writing(), self._tx() as db:
             db.executemany(
                 "UPDATE articles SET origin = ? WHERE id = ?", [(o, i) for i, o in origins.items()]
             )
 
     def recover(self) -> list[str]:
-        """Roll back writes a killed process left unfinished; returns the article ids affected."""
-        with self._lock:
-            ids = [r for (r,) in self._db.execute("SELECT id FROM articles WHERE state != 'ready'")]
-        self._purge(ids)
+        """Roll back writes a killed process left unfinished; returns the article ids affected.
+
+        Only under the writer lock: unfinished rows are then a dead run's, never a live one's.
+        """
+        with self._writing():
+            with self._lock:
+                rows = self._db.execute("SELECT id FROM articles WHERE state != 'ready'")
+                ids = [r for (r,) in rows]
+            self._purge(ids)
         return ids
 
     # -- reading ---------------------------------------------------------------------------
@@ -469,6 +494,15 @@ class Store:
             ).fetchall()
             if bad:
                 found.append(f"{len(bad)} articles with missing chunks, e.g. {bad[0][0]}")
+            orphans = db.execute(
+                "SELECT count(*), min(c.id) FROM chunks c LEFT JOIN articles a"
+                " ON a.id = c.article_id WHERE a.id IS NULL"
+            ).fetchone()
+            if orphans[0]:
+                found.append(
+                    f"{orphans[0]} chunks belong to no article, e.g. {orphans[1]}"
+                    " (lost by concurrent writers: `rag index --rebuild` repairs it)"
+                )
             chunk_ids = {r for (r,) in db.execute("SELECT id FROM chunks")}
             fts = db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
         if fts != len(chunk_ids):
