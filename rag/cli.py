@@ -224,7 +224,12 @@ def cmd_chat(args: argparse.Namespace, out: Console) -> int:
                 break
             if not question:
                 break
-            answer = show_answer(answer_stream(question, engine, history=history), out)
+            try:
+                answer = show_answer(answer_stream(question, engine, history=history), out)
+            except RagError as err:  # e.g. Chroma went down: keep the conversation, allow a retry
+                err_console.print(f"[red]error:[/] {escape(str(err))}")
+                err_console.print("The conversation is kept: ask again once that is fixed.")
+                continue
             history += [
                 {"role": "user", "content": question},
                 {"role": "assistant", "content": answer.text},

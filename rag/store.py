@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from rag.articles import Article
+from rag.chroma_errors import chroma_failure, chroma_guard
 from rag.chunking import Chunk
 from rag.errors import ConfigError, IndexMismatch, StoreError
 from rag.index_lock import writing
@@ -200,19 +201,13 @@ class Store:
             )
 
     def _open_chroma(self):  # noqa: ANN202 - chromadb's Collection type
-        url = self.settings.chroma_url
-        try:
+        with chroma_guard(self.settings):
             client = chroma_client(self.settings)
             collection = client.get_or_create_collection(
                 self.settings.collection,
                 metadata={"hnsw:space": "cosine", **self.stamp},
                 embedding_function=None,
             )
-        except ConfigError:
-            raise
-        except Exception as err:  # chromadb raises many kinds; the user needs one message
-            where = url or str(self.settings.index_dir / "chroma")
-            raise StoreError(f"Cannot open Chroma at {where}: {err}") from None
         theirs = {k: str(v) for k, v in (collection.metadata or {}).items() if k in self.stamp}
         if theirs and theirs != self.stamp:
             raise IndexMismatch(
@@ -281,8 +276,9 @@ class Store:
             for a, chunks, vectors in items
             for c, vector in zip(chunks, vectors, strict=True)
         ]
-        for i in range(0, len(nodes), CHROMA_BATCH):
-            self.vectors.add(nodes[i : i + CHROMA_BATCH])
+        with chroma_guard(self.settings):
+            for i in range(0, len(nodes), CHROMA_BATCH):
+                self.vectors.add(nodes[i : i + CHROMA_BATCH])
         with self._tx() as db:
             for a, chunks, _ in items:
                 for c in chunks:
@@ -320,7 +316,8 @@ class Store:
     def _purge(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            self._collection.delete(where={"article_id": {"$in": part}})
+            with chroma_guard(self.settings):
+                self._collection.delete(where={"article_id": {"$in": part}})
             marks = ",".join("?" * len(part))
             with self._tx() as db:
                 rids = [
@@ -407,9 +404,10 @@ class Store:
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
         where = _chroma_where(filters or Filters())
-        result = self.vectors.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=k), where=where
-        )
+        with chroma_guard(self.settings):
+            result = self.vectors.query(
+                VectorStoreQuery(query_embedding=vector, similarity_top_k=k), where=where
+            )
         # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cos.
         return [
             (node_id, 1.0 + math.log(max(sim, 1e-12)))
@@ -475,10 +473,12 @@ class Store:
 
     def vector_ids(self, article_id: str) -> list[str]:
         """Chunk ids Chroma holds for one article (consistency checks)."""
-        return self._collection.get(where={"article_id": article_id}, include=[])["ids"]
+        with chroma_guard(self.settings):
+            return self._collection.get(where={"article_id": article_id}, include=[])["ids"]
 
     def vector_count(self) -> int:
-        return self._collection.count()
+        with chroma_guard(self.settings):
+            return self._collection.count()
 
     def problems(self) -> list[str]:
         """Inconsistencies between manifest, keyword index and Chroma; empty when healthy."""
@@ -508,10 +508,11 @@ class Store:
         if fts != len(chunk_ids):
             found.append(f"keyword index has {fts} entries for {len(chunk_ids)} chunks")
         vector_ids: set[str] = set()
-        total = self._collection.count()
-        for offset in range(0, total, CHROMA_BATCH):
-            got = self._collection.get(include=[], limit=CHROMA_BATCH, offset=offset)
-            vector_ids.update(got["ids"])
+        with chroma_guard(self.settings):
+            total = self._collection.count()
+            for offset in range(0, total, CHROMA_BATCH):
+                got = self._collection.get(include=[], limit=CHROMA_BATCH, offset=offset)
+                vector_ids.update(got["ids"])
         if missing := chunk_ids - vector_ids:
             found.append(f"{len(missing)} chunks have no vector, e.g. {min(missing)}")
         if orphans := vector_ids - chunk_ids:
@@ -572,9 +573,11 @@ def wipe_index(settings: Settings) -> None:
         client = chroma_client(settings)
         if settings.collection in [c.name for c in client.list_collections()]:
             client.delete_collection(settings.collection)
-    except Exception:
+    except ConfigError:
+        raise
+    except Exception as err:
         if settings.chroma_url:
-            raise
+            raise StoreError(chroma_failure(settings, err)) from None
         shutil.rmtree(settings.index_dir / "chroma", ignore_errors=True)  # foreign files
 
 
