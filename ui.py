@@ -21,10 +21,17 @@ from rag.settings import Settings, go_offline
 go_offline()  # before gradio, llama-index or transformers are imported
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from rag import chat_app, eval_app, library_app, render  # noqa: E402
 from rag.answer import Engine, open_engine  # noqa: E402
-from rag.app_security import browser_secret, check_bind  # noqa: E402
+from rag.app_security import (  # noqa: E402
+    ClientAddressMiddleware,
+    LoginBrake,
+    browser_secret,
+    check_bind,
+    login_checker,
+)
 from rag.chat import Conversations  # noqa: E402
 from rag.chat_app import ChatView, Session  # noqa: E402
 from rag.errors import RagError  # noqa: E402
@@ -403,6 +410,7 @@ def serve(
     auth: str | None = None,
     block: bool = True,
     engine: Engine | None = None,
+    login_brake: LoginBrake | None = None,
 ) -> gr.Blocks:
     """Index on first start, then serve the app; returns the running Blocks when not blocking."""
     host = host or settings.host
@@ -421,7 +429,8 @@ def serve(
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=credentials,
+        auth=login_checker(credentials, login_brake or LoginBrake()) if credentials else None,
+        app_kwargs={"middleware": [Middleware(ClientAddressMiddleware)]},
         share=False,
         inbrowser=False,
         prevent_thread_lock=not block,
