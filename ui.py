@@ -2,7 +2,7 @@
 
 `python ui.py [--host H] [--port N] [--auth user:password] [--index-dir DIR]` indexes the
 bundled articles on first start, then serves the app (http://127.0.0.1:7860 by default).
-The handlers are plain functions in rag/chat_app.py, rag/library_app.py and rag/eval_app.py,
+The handlers are plain functions in rag/app/ (chat.py, library.py, evaluate.py),
 so tests call them directly; this module only lays out the tabs and wires them.
 """
 
@@ -23,9 +23,10 @@ go_offline()  # before gradio, llama-index or transformers are imported
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
-from rag import chat_app, eval_app, library_app, render  # noqa: E402
 from rag.answer import Engine, open_engine  # noqa: E402
-from rag.app_security import (  # noqa: E402
+from rag.app import chat, evaluate, library, render  # noqa: E402
+from rag.app.chat import ChatView, Session  # noqa: E402
+from rag.app.security import (  # noqa: E402
     ClientAddressMiddleware,
     LoginBrake,
     browser_secret,
@@ -33,7 +34,6 @@ from rag.app_security import (  # noqa: E402
     login_checker,
 )
 from rag.chat import Conversations  # noqa: E402
-from rag.chat_app import ChatView, Session  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.index_lock import writing  # noqa: E402
 from rag.indexer import IndexReport, index_paths  # noqa: E402
@@ -60,12 +60,12 @@ EVAL_CSS = """
 
 
 def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.Blocks:
-    """The Blocks app: Chat, Library, Evaluate and Settings tabs wired to the rag/*_app handlers."""
+    """The Blocks app: Chat, Library, Evaluate and Settings tabs wired to the rag/app handlers."""
     settings = engine.settings
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as demo:
-        session = gr.State(chat_app.new_session())
+        session = gr.State(chat.new_session())
         browser_id = gr.BrowserState("", storage_key="rag_browser_id", secret=secret)
-        status_line, _ = chat_app.llm_status(engine)
+        status_line, _ = chat.llm_status(engine)
         llm_line = gr.Markdown(status_line, elem_id="llm-status")
         timer = gr.Timer(2.0, active=True)
 
@@ -112,8 +112,8 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
 
             with gr.Tab("Library", id="library"):
                 table = gr.Dataframe(
-                    value=library_app.library_rows(engine),
-                    headers=library_app.LIBRARY_HEADERS,
+                    value=library.library_rows(engine),
+                    headers=library.LIBRARY_HEADERS,
                     interactive=False,
                     label="Indexed articles",
                     elem_id="library-table",
@@ -123,7 +123,7 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
                     label=f"Add articles (txt, md, html, pdf, jsonl; up to "
                     f"{settings.max_upload_mb:g} MB each)",
                     file_count="multiple",
-                    file_types=list(library_app.UPLOAD_SUFFIXES),
+                    file_types=list(library.UPLOAD_SUFFIXES),
                     type="filepath",
                     elem_id="uploads",
                 )
@@ -131,16 +131,16 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
                 index_report = gr.HTML(render.index_report_html(None, []), elem_id="index-report")
                 with gr.Row():
                     to_remove = gr.Dropdown(
-                        choices=library_app.article_choices(engine),
+                        choices=library.article_choices(engine),
                         label="Remove an article",
                         scale=4,
                     )
                     remove_btn = gr.Button("Remove", variant="stop", scale=1)
 
             with gr.Tab("Evaluate", id="evaluate"):
-                sets = eval_app.question_sets(engine)
+                sets = evaluate.question_sets(engine)
                 first_set = sets[0][1] if sets else None
-                runs = eval_app.run_choices(engine)
+                runs = evaluate.run_choices(engine)
                 with gr.Row():
                     with gr.Column(scale=3):
                         eval_set = gr.Dropdown(
@@ -149,13 +149,13 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
                         eval_upload = gr.File(
                             label=f"…or upload a question set (.jsonl or .csv; up to "
                             f"{settings.max_upload_mb:g} MB)",
-                            file_types=list(eval_app.EVAL_SUFFIXES),
+                            file_types=list(evaluate.EVAL_SUFFIXES),
                             type="filepath",
                             elem_id="eval-upload",
                             height=120,
                         )
                         eval_info = gr.HTML(
-                            eval_app.describe_set(engine, first_set),
+                            evaluate.describe_set(engine, first_set),
                             elem_id="eval-info",
                             js_on_load=None,
                         )
@@ -197,9 +197,7 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
                 compare_view = gr.HTML("", elem_id="eval-compare-view", js_on_load=None)
 
             with gr.Tab("Settings", id="settings"):
-                top_k = gr.Slider(
-                    1, chat_app.TOP_K_MAX, value=settings.top_k, step=1, label="Passages"
-                )
+                top_k = gr.Slider(1, chat.TOP_K_MAX, value=settings.top_k, step=1, label="Passages")
                 hybrid = gr.Checkbox(
                     value=settings.hybrid, label="Hybrid search (keywords + meaning)"
                 )
@@ -225,13 +223,13 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
             since: str,
             until: str,
         ) -> Iterator[ChatView]:
-            yield from chat_app.respond(
+            yield from chat.respond(
                 engine, conversations, question, state, browser_id, top_k, hybrid, sources,
                 since, until,
             )  # fmt: skip
 
         def refresh_past(bid: str) -> Any:
-            return gr.Radio(choices=chat_app.chat_choices(conversations, bid), value=None)
+            return gr.Radio(choices=chat.chat_choices(conversations, bid), value=None)
 
         chat_inputs = [question, session, browser_id, top_k, hybrid, source_filter, since, until]
         chat_outputs = [chatbot, sources, session, question, browser_id]
@@ -247,7 +245,7 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
 
         def on_source_click(state: Session, evt: gr.EventData) -> tuple[str, str]:
             data = getattr(evt, "_data", None) or {}
-            return chat_app.open_ref(engine, str(data.get("ref", "")), state)
+            return chat.open_ref(engine, str(data.get("ref", "")), state)
 
         sources.click(
             on_source_click,
@@ -260,7 +258,7 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
 
         for start_over in (new_btn.click, chatbot.clear):
             start_over(
-                chat_app.new_chat,
+                chat.new_chat,
                 None,
                 [chatbot, sources, viewer, session, past],
                 api_name=False,
@@ -268,16 +266,16 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
             )
 
         def reopen(chat_id: str | None, bid: str) -> tuple[Any, ...]:
-            return chat_app.open_chat(conversations, chat_id, bid)
+            return chat.open_chat(conversations, chat_id, bid)
 
         past.input(reopen, [past, browser_id], [chatbot, sources, viewer, session], api_name=False)
 
         def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
-            report, rows = library_app.index_uploads(engine, files, progress)
+            report, rows = library.index_uploads(engine, files, progress)
             return (
                 report,
                 rows,
-                gr.Dropdown(choices=library_app.article_choices(engine), value=None),
+                gr.Dropdown(choices=library.article_choices(engine), value=None),
                 gr.Dropdown(choices=engine.store.sources()),
                 None,
             )
@@ -292,18 +290,18 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
         )
 
         def remove(article_id: str | None) -> Any:
-            message, rows = library_app.remove_article(engine, article_id)
+            message, rows = library.remove_article(engine, article_id)
             return (
                 message,
                 rows,
-                gr.Dropdown(choices=library_app.article_choices(engine), value=None),
+                gr.Dropdown(choices=library.article_choices(engine), value=None),
             )
 
         remove_btn.click(remove, [to_remove], [index_report, table, to_remove], api_name=False)
 
         def upload_set(file: str | None, current: str | None) -> tuple[Any, ...]:
-            key, message = eval_app.save_upload(engine, file)
-            choices = eval_app.question_sets(engine)
+            key, message = evaluate.save_upload(engine, file)
+            choices = evaluate.question_sets(engine)
             return gr.Dropdown(choices=choices, value=key or current), message, None
 
         eval_upload.upload(
@@ -314,16 +312,16 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
         )
 
         def pick_set(key: str | None) -> str:
-            return eval_app.describe_set(engine, key)
+            return evaluate.describe_set(engine, key)
 
         eval_set.input(pick_set, [eval_set], [eval_info], api_name=False)
 
         def run_dropdowns(newest: Path | None = None) -> tuple[Any, Any]:
             """Updated Run A / Run B; after a run, B is the new run and A the one before it."""
             if newest is None:
-                choices = eval_app.run_choices(engine)
+                choices = evaluate.run_choices(engine)
                 return gr.Dropdown(choices=choices), gr.Dropdown(choices=choices)
-            choices, before, latest = eval_app.run_picks(engine, newest)
+            choices, before, latest = evaluate.run_picks(engine, newest)
             return gr.Dropdown(choices=choices, value=before), gr.Dropdown(
                 choices=choices, value=latest
             )
@@ -336,7 +334,7 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
             hybrid: bool,
             progress: gr.Progress = gr.Progress(),  # noqa: B008
         ) -> tuple[Any, ...]:
-            view = eval_app.evaluate(engine, key, name, retrieval_only, top_k, hybrid, progress)
+            view = evaluate.evaluate(engine, key, name, retrieval_only, top_k, hybrid, progress)
             download = str(view.download) if view.download else None
             return (
                 view.status,
@@ -357,7 +355,7 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
         )
 
         def compare_runs(a: str | None, b: str | None) -> str:
-            return eval_app.compare(engine, a, b)
+            return evaluate.compare(engine, a, b)
 
         compare_btn.click(compare_runs, [run_a, run_b], [compare_view], api_name=False)
 
@@ -365,11 +363,11 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
             bid = bid or secrets.token_urlsafe(16)
             return (
                 bid,
-                gr.Radio(choices=chat_app.chat_choices(conversations, bid), value=None),
-                library_app.library_rows(engine),
-                gr.Dropdown(choices=library_app.article_choices(engine)),
+                gr.Radio(choices=chat.chat_choices(conversations, bid), value=None),
+                library.library_rows(engine),
+                gr.Dropdown(choices=library.article_choices(engine)),
                 gr.Dropdown(choices=engine.store.sources()),
-                gr.Dropdown(choices=eval_app.question_sets(engine)),
+                gr.Dropdown(choices=evaluate.question_sets(engine)),
                 *run_dropdowns(),
             )
 
@@ -381,7 +379,7 @@ def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.B
         )
 
         def tick() -> tuple[str, str, Any]:
-            line, loading = chat_app.llm_status(engine)
+            line, loading = chat.llm_status(engine)
             return line, line, gr.Timer(active=loading)
 
         timer.tick(tick, None, [llm_line, llm_info, timer], api_name=False, show_progress="hidden")

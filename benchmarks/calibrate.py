@@ -31,7 +31,7 @@ def main() -> None:
         questions, _ = load_questions(args.questions)
         scored = []
         for q in questions:
-            passages = find_passages(q.question, engine)
+            _, passages = find_passages(q.question, engine)
             scored.append((max((p.similarity for p in passages), default=0.0), q.unanswerable))
     answerable = sorted(s for s, u in scored if not u)
     unanswerable = sorted(s for s, u in scored if u)

@@ -135,10 +135,10 @@ def llm_section(store, qe, index_dir: Path, n_questions: int) -> None:  # noqa: 
     rows = [json.loads(line) for line in (ROOT / "data/eval/seed.jsonl").open()]
     usable = []
     for r in rows:  # answerable questions that will not abstain (so the LLM is called)
-        passages = find_passages(r["question"], engine)
+        _, passages = find_passages(r["question"], engine)
         best = max((p.similarity for p in passages), default=0.0)
         if r["type"] != "unanswerable" and best >= settings.abstain_threshold:
-            usable.append((r["id"], r["question"], build_messages(r["question"], passages)))
+            usable.append((r["id"], r["question"], build_messages(r["question"], passages, "")))
     warm, picked = usable[n_questions], usable[:n_questions]
     results: dict[str, dict[str, list[dict]]] = {q: {"ours": [], "direct": []} for q, *_ in picked}
     loads = []

@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from rag.chat import condense
@@ -26,7 +27,7 @@ from rag.errors import LLMError
 from rag.llm import ChatLLM, EmbeddedLLM, make_llm
 from rag.retriever import Hit, retrieve
 from rag.settings import Settings
-from rag.store import Filters, Store
+from rag.store import Filters, Store, StoredArticle
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -44,6 +45,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    retrieved: list[Passage] = field(default_factory=list)
     left_out: list[Sentence] = field(default_factory=list)
     disagreement: bool = False
     notice: str = ""
@@ -187,14 +189,20 @@ def make_passages(hits: list[Hit], query: str, store: Store, sentences: int) -> 
     return passages
 
 
-def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str]]:
+def build_messages(
+    question: str, passages: list[Passage], question_date: str
+) -> list[dict[str, str]]:
     """The chat messages: fixed instructions first (the server caches them), then the data."""
     blocks = []
     for p in passages:
         head = " — ".join(x for x in (p.title, p.source, p.date) if x)
         text = p.text.replace("<<<", "«").replace(">>>", "»")
         blocks.append(f"[{p.n}] {head}\n<<<{text}>>>")
-    user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    user = (
+        "Passages:\n\n"
+        + "\n\n".join(blocks)
+        + f"\n\nToday is {question_date}.\nQuestion: {question}"
+    )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -269,6 +277,24 @@ def extractive(question: str, query: str, passages: list[Passage], notice: str) 
     )
 
 
+def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
+    """A retrieved chunk as a Passage numbered by its rank (what retrieval metrics score)."""
+    return Passage(
+        n=rank,
+        chunk_id=hit.chunk.id,
+        article_id=article.id,
+        title=article.title,
+        source=article.source,
+        date=article.date,
+        url=article.url,
+        text=hit.chunk.text,
+        start=hit.chunk.start,
+        end=hit.chunk.end,
+        score=hit.score,
+        similarity=hit.similarity if hit.similarity is not None else 0.0,
+    )
+
+
 def find_passages(
     query: str,
     engine: Engine,
@@ -277,20 +303,27 @@ def find_passages(
     top_k: int | None = None,
     hybrid: bool | None = None,
     timings: dict[str, float] | None = None,
-) -> list[Passage]:
-    """Retrieve and number the passages for a query (also the eval's retrieval-only mode)."""
+) -> tuple[list[Passage], list[Passage]]:
+    """(ranked chunks to the eval depth, numbered passages for the LLM) for a query."""
     settings = engine.settings
+    k = top_k or settings.top_k
     hits = retrieve(
         query,
         engine.store,
         engine.embedder,
-        k=top_k or settings.top_k,
-        candidates=settings.candidates,
+        k=max(k, settings.rank_depth),
+        candidates=max(settings.candidates, settings.rank_depth),
         hybrid=settings.hybrid if hybrid is None else hybrid,
         filters=filters,
         timings=timings,
     )
-    return make_passages(hits, query, engine.store, settings.passage_sentences)
+    articles = {h.chunk.article_id: engine.store.article(h.chunk.article_id) for h in hits}
+    ranked = [
+        ranked_chunk(rank, hit, article)
+        for rank, hit in enumerate(hits, 1)
+        if (article := articles[hit.chunk.article_id]) is not None
+    ]
+    return ranked, make_passages(hits[:k], query, engine.store, settings.passage_sentences)
 
 
 def answer_stream(
@@ -301,8 +334,12 @@ def answer_stream(
     filters: Filters | None = None,
     top_k: int | None = None,
     hybrid: bool | None = None,
+    question_date: str = "",
 ) -> Iterator[Event]:
-    """Answer one question: status events, then answer tokens, then the verified answer."""
+    """Answer one question: status events, then answer tokens, then the verified answer.
+
+    `question_date` (ISO, default today) is when the question is asked, for "this week".
+    """
     settings = engine.settings
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -311,7 +348,7 @@ def answer_stream(
         yield Status("Reading the conversation…")
         query = condense(question, history, engine.llm)
     yield Status("Searching the articles…")
-    passages = find_passages(
+    retrieved, passages = find_passages(
         query, engine, filters=filters, top_k=top_k, hybrid=hybrid, timings=timings
     )
     yield Sources(passages)
@@ -320,6 +357,7 @@ def answer_stream(
     def finish(answer: Answer) -> Done:
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
+        answer.retrieved = retrieved
         return Done(answer)
 
     abstention = Answer(question, query, ABSTAIN_TEXT, True, "generated", passages=passages)
@@ -331,7 +369,7 @@ def answer_stream(
         yield finish(extractive(question, query, passages, notice))
         return
 
-    messages = build_messages(query, passages)
+    messages = build_messages(query, passages, question_date or date.today().isoformat())
     if isinstance(engine.llm, EmbeddedLLM) and engine.llm.status.state != "ready":
         yield Status("Loading the model…")
     yield Status("Writing…")

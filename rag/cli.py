@@ -20,6 +20,7 @@ from rag.settings import Settings, go_offline
 
 if TYPE_CHECKING:
     from rag.answer import Answer, Event
+    from rag.judge import Judge
 
 err_console = Console(stderr=True)
 PROGRESS_COLUMNS = (
@@ -201,7 +202,12 @@ def cmd_ask(args: argparse.Namespace, out: Console) -> int:
     engine = open_engine(settings_from(args))
     filters = Filters(tuple(args.source or ()), args.since or "", args.until or "")
     events = answer_stream(
-        args.question, engine, filters=filters, top_k=args.top_k, hybrid=not args.no_hybrid
+        args.question,
+        engine,
+        filters=filters,
+        top_k=args.top_k,
+        hybrid=not args.no_hybrid,
+        question_date=args.date or "",
     )
     try:
         show_answer(events, out, args.json)
@@ -246,6 +252,27 @@ def cmd_serve(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def make_judge(args: argparse.Namespace, settings: Settings) -> Judge | None:
+    """The citation judge asked for with --judge-url/--judge-model, if any."""
+    from rag.judge import Judge
+    from rag.llm import ChatLLM
+
+    if not args.judge_url:
+        return None
+    if not args.judge_model:
+        raise RagError("--judge-url needs --judge-model (the model name the server serves).")
+    key = args.judge_key or settings.judge_api_key.get_secret_value()
+    llm = ChatLLM(
+        args.judge_url,
+        key,
+        args.judge_model,
+        settings.llm_timeout,
+        settings.llm_retries,
+        deadline=settings.llm_deadline,
+    )
+    return Judge(llm)
+
+
 def cmd_eval(args: argparse.Namespace, out: Console) -> int:
     from rag import evaluation
     from rag.questions import load_questions
@@ -260,12 +287,13 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
     if len(args.target) != 1:
         raise RagError("usage: rag eval QUESTIONS.jsonl|csv [options]")
     from rag.answer import open_engine
-    from rag.eval_app import eval_pipeline
+    from rag.app.evaluate import eval_pipeline
 
     settings = settings_from(args)
     questions, errors = load_questions(Path(args.target[0]))
     for error in errors:
         err_console.print(f"[yellow]skipped[/] {escape(error)}")
+    judge = make_judge(args, settings)
     engine = open_engine(settings)
     answer_fn, summary = eval_pipeline(
         engine, retrieval_only=args.retrieval_only, top_k=args.top_k or None
@@ -281,6 +309,7 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
             parallel=args.parallel,
             retrieval_only=args.retrieval_only,
             resume=args.resume,
+            judge=judge,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     result = json.loads((run_dir / "summary.json").read_text())
@@ -325,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
     p.add_argument("--top-k", type=int, help="passages given to the LLM")
     p.add_argument("--no-hybrid", action="store_true", help="dense retrieval only")
+    p.add_argument("--date", help="the day the question is asked (YYYY-MM-DD; default today)")
 
     p = add("chat", cmd_chat, "A conversation in the terminal; follow-up questions work.")
 
@@ -341,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("runs"), help="where runs are written")
     p.add_argument("--parallel", type=int, default=1, help="questions at once (remote LLMs)")
     p.add_argument("--resume", type=Path, help="continue a killed run in this directory")
+    p.add_argument("--judge-url", help="OpenAI-compatible server (…/v1) that judges citations")
+    p.add_argument("--judge-model", help="model name for --judge-url")
+    p.add_argument("--judge-key", help="API key for --judge-url (or RAG_JUDGE_API_KEY)")
 
     p = add("doctor", cmd_doctor, "Check that the index and models are healthy and consistent.")
     p.add_argument("--json", action="store_true")

@@ -17,8 +17,17 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from rag.answer import Answer, Done, Event, Token
-from rag.metrics import aggregate, latency_stats, metric_definitions, score_answer, usage_totals
+from rag.answer import Answer, Done, Event, Sentence, Token
+from rag.errors import RagError
+from rag.judge import Judge
+from rag.metrics import (
+    aggregate,
+    judged_citations,
+    latency_stats,
+    metric_definitions,
+    score_answer,
+    usage_totals,
+)
 from rag.questions import Question
 from rag.report import render_report
 
@@ -31,8 +40,9 @@ __all__ = [
     "write_summary",
 ]
 
-AnswerFn = Callable[[str, list[dict]], Iterable[Event] | Answer]
-"""The pipeline under test: (question, history) -> streamed events ending in Done (or an Answer)."""
+AnswerFn = Callable[[str, list[dict], str], Iterable[Event] | Answer]
+"""The pipeline under test: (question, history, question date) -> events ending in Done (or an
+Answer)."""
 
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
@@ -128,13 +138,27 @@ def _row(q: Question, answer: Answer, error: str, retrieval_only: bool) -> dict:
         "abstained": answer.abstained,
         "mode": answer.mode,
         "notice": answer.notice,
+        "disagreement": answer.disagreement,
+        "claims": [_claim(s) for s in answer.sentences],
+        "left_out": [_claim(s) for s in answer.left_out],
         "citations": [
-            {"n": c.n, "article_id": c.article_id, "start": c.start, "end": c.end}
+            {
+                "n": c.n,
+                "article_id": c.article_id,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "support": c.support,
+            }
             for c in answer.citations
         ],
         "passages": [
+            {"n": p.n, "article_id": p.article_id, "start": p.start, "end": p.end}
+            for p in answer.passages
+        ],
+        "retrieved": [
             {"article_id": p.article_id, "chunk_id": p.chunk_id, "rank": rank}
-            for rank, p in enumerate(answer.passages, 1)
+            for rank, p in enumerate(answer.retrieved, 1)
         ],
         "timings": answer.timings,
         "usage": answer.usage,
@@ -144,11 +168,48 @@ def _row(q: Question, answer: Answer, error: str, retrieval_only: bool) -> dict:
     }
 
 
+def _claim(sentence: Sentence) -> dict:
+    """A claim of the answer as stored in a row."""
+    return {
+        "text": sentence.text,
+        "citations": sentence.citations,
+        "supported": sentence.supported,
+        "reason": sentence.reason,
+    }
+
+
+def judge_row(row: dict, judge: Judge) -> dict:
+    """The row with the judge's ALCE citation metrics added (claims vs their cited texts)."""
+    if row.get("abstained") or row["metrics"].get("accuracy") is None:
+        return row
+    texts = {c["n"]: c["text"] for c in row.get("citations", [])}
+    claims = [(c["text"], [texts[n] for n in c["citations"] if n in texts]) for c in row["claims"]]
+    try:
+        recall, precision = judged_citations(claims, judge.entails)
+    except RagError as err:  # the judge is down: the row keeps its other metrics
+        row["judge_error"] = str(err)
+        return row
+    row["metrics"].update(judge_citation_recall=recall, judge_citation_precision=precision)
+    row.pop("judge_error", None)
+    return row
+
+
+def _judge_finished(run_dir: Path, rows: list[dict], judge: Judge) -> None:
+    """Judge the finished rows an earlier run left unjudged (cached verdicts cost nothing)."""
+    todo = [r for r in rows if "judge_citation_recall" not in r["metrics"]]
+    if not todo:
+        return
+    for row in todo:
+        judge_row(row, judge)
+    lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+    (run_dir / RESULTS).write_text(lines, encoding="utf-8")
+
+
 def _answer_one(q: Question, answer_fn: AnswerFn, retrieval_only: bool) -> dict:
     """Run one question through answer_fn; an exception becomes an error row."""
     t0 = time.perf_counter()
     try:
-        answer, first = _consume(answer_fn(q.question, list(q.history)), t0)
+        answer, first = _consume(answer_fn(q.question, list(q.history), q.question_date), t0)
     except Exception as err:  # one failing question must not stop the run
         empty = Answer(question=q.question, query="", text="", abstained=False, mode="extractive")
         return _row(q, empty, f"{type(err).__name__}: {err}", retrieval_only)
@@ -171,6 +232,7 @@ def run_eval(
     progress: Callable[[int, int], None] | None = None,
     retrieval_only: bool = False,
     resume: Path | None = None,
+    judge: Judge | None = None,
 ) -> Path:
     """Answer each question not yet in the run, append rows as they finish, write summary + report.
 
@@ -190,10 +252,16 @@ def run_eval(
     meta.setdefault("started", _now())
     meta["retrieval_only"] = retrieval_only
     meta["settings"] = settings_summary
+    if judge is not None:
+        meta["judge"] = judge.name
     meta["order"] = list(dict.fromkeys([*meta.get("order", []), *(q.id for q in questions)]))
     (run_dir / RUN_META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
 
-    done_ids = {row["id"] for row in _repair_results(run_dir)}
+    done_rows = _repair_results(run_dir)
+    if judge is not None:
+        judge.open_cache(run_dir)
+        _judge_finished(run_dir, done_rows, judge)
+    done_ids = {row["id"] for row in done_rows}
     todo = [q for q in questions if q.id not in done_ids]
     total = len(questions)
     finished = total - len(todo)
@@ -206,6 +274,8 @@ def run_eval(
         def work(q: Question) -> None:
             nonlocal finished
             row = _answer_one(q, answer_fn, retrieval_only)
+            if judge is not None:
+                row = judge_row(row, judge)
             with lock:
                 fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
                 fh.flush()
@@ -243,6 +313,8 @@ def summarize(rows: Sequence[dict], meta: dict) -> dict:
         "finished": _now(),
         "retrieval_only": bool(meta.get("retrieval_only")),
         "settings": meta.get("settings", {}),
+        "rank_depth": meta.get("settings", {}).get("rank_depth"),
+        "judge": meta.get("judge", ""),
         "counts": {
             "questions": len(rows),
             "errors": len(rows) - len(ok),

@@ -13,16 +13,19 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rag.answer import Answer, Sentence
-from rag.questions import Question
+from rag.questions import Evidence, Question
 
 __all__ = [
     "METRICS",
     "aggregate",
     "best_f1",
-    "citation_precision",
-    "citation_recall",
+    "conflict_surfaced",
     "correct_refusal",
+    "evidence_precision",
+    "evidence_recall",
+    "false_disagreement",
     "false_refusal",
+    "judged_citations",
     "hit_at",
     "is_correct",
     "latency_stats",
@@ -37,6 +40,7 @@ __all__ = [
     "score_answer",
     "token_f1",
     "usage_totals",
+    "verifier_flagged",
 ]
 
 LATENCY_KEYS = ("retrieve", "first_token", "total")
@@ -165,21 +169,90 @@ def false_refusal(unanswerable: bool, abstained: bool) -> bool:
     return not unanswerable and abstained
 
 
-def citation_recall(sentences: Sequence[Sentence]) -> float | None:
-    """Citation recall: share of answer sentences that have ≥1 citation and are judged supported."""
-    if not sentences:
-        return None
-    return sum(1 for s in sentences if s.citations and s.supported) / len(sentences)
+def _covers(snippet: str, cited: str) -> bool:
+    """Does cited text cover a gold snippet: it contains it, or is a 6+-word part of it?"""
+    a, b = normalize(snippet), normalize(cited)
+    if not a or not b:
+        return False
+    return f" {a} " in f" {b} " or (len(b.split()) >= 6 and f" {b} " in f" {a} ")
 
 
-def citation_precision(sentences: Sequence[Sentence]) -> float | None:
-    """Citation precision: share of (sentence, citation) pairs whose sentence is supported."""
-    if not sentences:
+def evidence_recall(evidence: Sequence[Evidence], cited: Sequence[tuple[str, str]]) -> float | None:
+    """Evidence recall: share of gold snippets (gold articles if no snippet) the citations cover.
+
+    `cited` holds (article id, cited text) per citation; None when there is no gold evidence.
+    """
+    if not evidence:
         return None
-    pairs = sum(len(s.citations) for s in sentences)
-    if pairs == 0:
-        return 0.0
-    return sum(len(s.citations) for s in sentences if s.supported) / pairs
+    found = sum(
+        any(_covers(e.snippet, text) for _, text in cited)
+        if e.snippet
+        else any(article == e.article for article, _ in cited)
+        for e in evidence
+    )
+    return found / len(evidence)
+
+
+def evidence_precision(
+    evidence: Sequence[Evidence], cited: Sequence[tuple[str, str]]
+) -> float | None:
+    """Citation precision (gold): share of citations covering a gold snippet or a gold article.
+
+    Article-only evidence accepts any citation from that article; None without citations.
+    """
+    if not evidence or not cited:
+        return None
+    snippets = [e.snippet for e in evidence if e.snippet]
+    articles = {e.article for e in evidence if not e.snippet}
+    good = sum(
+        article in articles or any(_covers(s, text) for s in snippets) for article, text in cited
+    )
+    return good / len(cited)
+
+
+def verifier_flagged(shown: Sequence[Sentence], left_out: Sequence[Sentence]) -> float | None:
+    """Sentences our verifier flagged: share of the answer's claims it marked or left out.
+
+    A diagnostic of our own verifier, not a citation metric.
+    """
+    total = len(shown) + len(left_out)
+    if not total:
+        return None
+    return (sum(1 for s in shown if not s.supported) + len(left_out)) / total
+
+
+JUDGE_RECALL_DOC = (
+    "Citation recall (judge, ALCE): share of claims entailed by their cited passages together, "
+    "as judged by an independent model."
+)
+JUDGE_PRECISION_DOC = (
+    "Citation precision (judge, ALCE): share of citations needed: the claim is entailed and "
+    "the citation supports it alone or the others do not without it."
+)
+
+
+def judged_citations(
+    claims: Sequence[tuple[str, Sequence[str]]], entails: Callable[[str, str], bool]
+) -> tuple[float | None, float | None]:
+    """(recall, precision) of citations in the ALCE way; `entails(premise, claim)` is the judge.
+
+    `claims` holds each claim with the texts of its citations. None where nothing is defined.
+    """
+    if not claims:
+        return None, None
+    entailed, needed, total = 0, 0, 0
+    for claim, texts in claims:
+        total += len(texts)
+        if not texts or not entails("\n".join(texts), claim):
+            continue
+        entailed += 1
+        if len(texts) == 1:
+            needed += 1
+            continue
+        for i, text in enumerate(texts):
+            rest = "\n".join(t for j, t in enumerate(texts) if j != i)
+            needed += entails(text, claim) or not entails(rest, claim)
+    return entailed / len(claims), (needed / total if total else None)
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -226,8 +299,13 @@ def metric_definitions() -> dict[str, str]:
         "f1": doc(best_f1),
         "correct_refusal_rate": doc(correct_refusal),
         "false_refusal_rate": doc(false_refusal),
-        "citation_precision": doc(citation_precision),
-        "citation_recall": doc(citation_recall),
+        "conflict_surfaced": doc(conflict_surfaced),
+        "false_disagreement": doc(false_disagreement),
+        "evidence_recall": doc(evidence_recall),
+        "citation_precision_gold": doc(evidence_precision),
+        "verifier_flagged": doc(verifier_flagged),
+        "judge_citation_recall": JUDGE_RECALL_DOC,
+        "judge_citation_precision": JUDGE_PRECISION_DOC,
     }
     for k in HIT_KS:
         defs[f"hit@{k}"] = doc(hit_at, k)
@@ -240,10 +318,24 @@ def metric_definitions() -> dict[str, str]:
     return defs
 
 
+def conflict_surfaced(disagreement: bool) -> bool:
+    """Conflicts surfaced: share of conflict questions whose answer says the sources disagree."""
+    return disagreement
+
+
+def false_disagreement(disagreement: bool) -> bool:
+    """False disagreements: share of other answerable questions answered as a disagreement."""
+    return disagreement
+
+
 def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -> dict[str, Any]:
-    """Per-question metrics of one answer; None where a metric does not apply."""
-    ranked = [p.article_id for p in answer.passages]
-    texts = [p.text for p in answer.passages]
+    """Per-question metrics of one answer; None where a metric does not apply.
+
+    Retrieval metrics read `answer.retrieved` (ranked to the eval depth), not the passages
+    given to the LLM.
+    """
+    ranked = [p.article_id for p in answer.retrieved]
+    texts = [p.text for p in answer.retrieved]
     gold, snippets = q.gold_articles, q.snippets
     has_gold = bool(gold) and not q.unanswerable
     m: dict[str, Any] = {}
@@ -256,14 +348,25 @@ def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -
     m["passage_mrr@10"] = passage_mrr(texts, snippets, 10) if has_snip else None
     if retrieval_only:
         return {key: None for key in _ANSWER_METRICS} | m
-    cited = not answer.abstained
+    cited = [] if answer.abstained else [(c.article_id, c.text) for c in answer.citations]
+    evidence = [] if q.unanswerable else q.evidence
+    answerable = not q.unanswerable
     m.update(
         accuracy=question_correct(q, answer.text, answer.abstained),
         f1=None if q.unanswerable else best_f1("" if answer.abstained else answer.text, q),
         correct_refusal_rate=correct_refusal(True, answer.abstained) if q.unanswerable else None,
-        false_refusal_rate=None if q.unanswerable else false_refusal(False, answer.abstained),
-        citation_precision=citation_precision(answer.sentences) if cited else None,
-        citation_recall=citation_recall(answer.sentences) if cited else None,
+        false_refusal_rate=false_refusal(False, answer.abstained) if answerable else None,
+        evidence_recall=evidence_recall(evidence, cited),
+        citation_precision_gold=evidence_precision(evidence, cited),
+        conflict_surfaced=conflict_surfaced(answer.disagreement) if q.type == "conflict" else None,
+        false_disagreement=(
+            false_disagreement(answer.disagreement)
+            if answerable and q.type != "conflict" and not answer.abstained
+            else None
+        ),
+        verifier_flagged=(
+            None if answer.abstained else verifier_flagged(answer.sentences, answer.left_out)
+        ),
     )
     return m
 
@@ -273,9 +376,13 @@ _ANSWER_METRICS = (
     "f1",
     "correct_refusal_rate",
     "false_refusal_rate",
-    "citation_precision",
-    "citation_recall",
+    "evidence_recall",
+    "citation_precision_gold",
+    "conflict_surfaced",
+    "false_disagreement",
+    "verifier_flagged",
 )
+JUDGE_METRICS = ("judge_citation_recall", "judge_citation_precision")
 _RETRIEVAL_METRICS = (
     *(f"hit@{k}" for k in HIT_KS),
     "recall@5",
@@ -283,7 +390,7 @@ _RETRIEVAL_METRICS = (
     "passage_hit@5",
     "passage_mrr@10",
 )
-METRICS = (*_ANSWER_METRICS, *_RETRIEVAL_METRICS)
+METRICS = (*_ANSWER_METRICS, *JUDGE_METRICS, *_RETRIEVAL_METRICS)
 
 
 def aggregate(rows: Sequence[dict]) -> tuple[dict[str, float | None], dict[str, int]]:

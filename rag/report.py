@@ -26,11 +26,15 @@ td.answer{max-width:420px;white-space:pre-wrap}img{max-width:100%}div.scroll{ove
 
 _HOW_TO_READ = (
     "Each metric is a mean over the questions where it applies (column n). Errors count as "
-    "wrong answers and empty retrievals; abstained answers have no citation metrics; "
-    "retrieval metrics need evidence articles, passage metrics need evidence snippets; "
-    "unanswerable questions count for accuracy only through abstaining."
+    "wrong answers and empty retrievals. Evidence recall and citation precision (gold) compare "
+    "what the answer cites with the question set's gold evidence, never with our verifier; an "
+    "abstained answer has evidence recall 0. Judge metrics come from the independent judge "
+    "model when one was given. 'Sentences our verifier flagged' is our own verifier's opinion, "
+    "a diagnostic only. Retrieval metrics score the top {depth} ranked chunks, whatever number "
+    "of passages went to the LLM; unanswerable questions count for accuracy only through "
+    "abstaining."
 )
-_TYPE_PLOT_METRICS = ("accuracy", "hit@5", "citation_recall", "correct_refusal_rate")
+_TYPE_PLOT_METRICS = ("accuracy", "hit@5", "evidence_recall", "correct_refusal_rate")
 
 
 def esc(value: Any) -> str:
@@ -123,6 +127,15 @@ def failed(row: dict) -> bool:
     return metrics.get("hit@5") == 0
 
 
+LABELS = {
+    "evidence_recall": "evidence recall (gold)",
+    "citation_precision_gold": "citation precision (gold)",
+    "judge_citation_recall": "citation recall (judge)",
+    "judge_citation_precision": "citation precision (judge)",
+    "verifier_flagged": "sentences our verifier flagged (diagnostic)",
+}
+
+
 def _summary_table(summary: dict) -> str:
     """Metric | value | n | definition rows, then latency and token usage."""
     defs: dict[str, str] = summary.get("definitions", {})
@@ -130,7 +143,7 @@ def _summary_table(summary: dict) -> str:
     for key, value in summary.get("metrics", {}).items():
         n = summary.get("metric_n", {}).get(key, 0)
         out.append(
-            f"<tr><td>{esc(key)}</td><td class=num>{esc(show(value))}</td>"
+            f"<tr><td>{esc(LABELS.get(key, key))}</td><td class=num>{esc(show(value))}</td>"
             f"<td class=num>{n}</td><td>{esc(defs.get(key, ''))}</td></tr>"
         )
     for key, stats in summary.get("latency", {}).items():
@@ -187,7 +200,7 @@ def _question_rows(rows: Sequence[dict]) -> str:
     out = [
         "<table><tr><th>id</th><th>type</th><th>question</th><th>expected</th><th>answer</th>"
         "<th>citations</th><th>retrieved</th><th>correct</th><th>abstained</th>"
-        "<th>hit@5</th><th>cit. P / R</th><th>total s</th></tr>"
+        "<th>hit@5</th><th>evidence R / cit. P</th><th>total s</th></tr>"
     ]
     for row in ordered:
         m = row.get("metrics", {})
@@ -202,9 +215,9 @@ def _question_rows(rows: Sequence[dict]) -> str:
             answer += f"<div class=err>error: {esc(row['error'])}</div>"
         cites = ", ".join(f"[{c.get('n')}] {c.get('article_id')}" for c in row.get("citations", []))
         retrieved = ", ".join(
-            dict.fromkeys(p.get("article_id", "") for p in row.get("passages", []))
+            dict.fromkeys(p.get("article_id", "") for p in row.get("retrieved", []))
         )
-        cit = f"{show(m.get('citation_precision'), 2)} / {show(m.get('citation_recall'), 2)}"
+        cit = f"{show(m.get('evidence_recall'), 2)} / {show(m.get('citation_precision_gold'), 2)}"
         total = (row.get("timings") or {}).get("total")
         out.append(
             f"<tr class={'fail' if failed(row) else 'ok'}><td>{esc(row.get('id'))}</td>"
@@ -229,6 +242,7 @@ def render_report(summary: dict, rows: Sequence[dict]) -> str:
     plots = [p for p in (plot_by_type(summary), plot_latency(rows)) if p]
     images = "".join(f'<img alt="plot" src="{p}"><br>' for p in plots) or "<p>No data to plot.</p>"
     mode = " (retrieval only)" if summary.get("retrieval_only") else ""
+    depth = summary.get("rank_depth") or "?"
     return (
         "<!DOCTYPE html><html><head><meta charset=utf-8>"
         f"<title>Evaluation {esc(summary.get('name'))}</title><style>{_CSS}</style></head><body>"
@@ -236,7 +250,8 @@ def render_report(summary: dict, rows: Sequence[dict]) -> str:
         f"<p class=small>{esc(summary.get('started'))} → {esc(summary.get('finished'))} · "
         f"{esc(counts.get('questions', 0))} questions · {esc(counts.get('errors', 0))} errors · "
         f"{esc(counts.get('abstained', 0))} abstained · {esc(summary.get('run_dir', ''))}</p>"
-        f"<h2>Summary</h2><p class=small>{esc(_HOW_TO_READ)}</p>{_summary_table(summary)}"
+        f"<h2>Summary</h2><p class=small>{esc(_HOW_TO_READ.format(depth=depth))}</p>"
+        f"{_summary_table(summary)}"
         f"<h2>By question type</h2><div class=scroll>{_type_table(summary)}</div>"
         f"<h2>Plots</h2>{images}"
         f"<h2>Questions (failures first)</h2><div class=scroll>{_question_rows(rows)}</div>"

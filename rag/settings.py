@@ -108,8 +108,15 @@ class Settings(BaseSettings):
         False, description="Show the embedded model's llama.cpp logs (RAG_LLM_VERBOSE=1)."
     )
 
+    judge_api_key: SecretStr = Field(
+        SecretStr(""), description="API key of the eval's citation judge (rag eval --judge-url)."
+    )
+
     # Retrieval and answering
     top_k: int = Field(4, description="Passages given to the LLM.")
+    rank_depth: int = Field(
+        10, description="Ranked chunks kept for scoring retrieval (eval), whatever top_k is."
+    )
     candidates: int = Field(20, description="Hits taken from each retriever before fusion.")
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval.")
     passage_sentences: int = Field(3, description="Sentences per passage shown to the LLM.")

@@ -17,8 +17,8 @@ from helpers import ARTICLES, cite_first_passage, make_settings, open_store, sna
 from rag_procs import N_ARTICLES, RemoteFake, cli_env, corpus, rag_index
 from test_cli import isolate, run
 
-from rag import chat_app
 from rag.answer import Engine
+from rag.app import chat as app_chat
 from rag.chat import Conversations
 from rag.chroma_errors import unreachable_message
 from rag.embeddings import RemoteEmbedder
@@ -170,13 +170,13 @@ def test_chroma_killed_mid_chat_in_the_app_names_chroma(
     engine = Engine(settings, open_store(settings, RemoteFake()), embedder, llm)
     conversations = Conversations(tmp_path / "chats.sqlite3")
 
-    def ask(question: str, session: chat_app.Session) -> chat_app.Session:
-        *_, (messages, _, session, _, _) = chat_app.respond(
+    def ask(question: str, session: app_chat.Session) -> app_chat.Session:
+        *_, (messages, _, session, _, _) = app_chat.respond(
             engine, conversations, question, session, "browser-1"
         )
         return session
 
-    session = ask(QUESTION, chat_app.new_session())
+    session = ask(QUESTION, app_chat.new_session())
     assert session["turns"][0]["answer"]
     chroma.kill()
     session = ask("Who paid the ransom?", session)
@@ -184,7 +184,7 @@ def test_chroma_killed_mid_chat_in_the_app_names_chroma(
     assert error == unreachable_message(settings)
     assert "Something went wrong" not in error
     assert session["turns"][0]["answer"]  # the earlier answer is still there
-    html = chat_app.chat_messages(session)[-1]["content"]
+    html = app_chat.chat_messages(session)[-1]["content"]
     assert "Chroma at" in html and "not reachable" in html
     with pytest.raises(StoreError, match="not reachable"):
         engine.store.vector_count()

@@ -227,3 +227,29 @@ def test_eval_retrieval_only_writes_a_report(built: Built, tmp_path: Path) -> No
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["metrics"]["hit@5"] > 0.8
     assert (run_dir / "report.html").exists() and "hit@5" in result.text
+
+
+@pytest.mark.slow
+def test_retrieval_depth_does_not_follow_top_k(built: Built, tmp_path: Path) -> None:
+    """With --top-k 2, hit@5 still looks five chunks deep: gold lower in the ranking counts."""
+    articles = [a["id"] for a in articles_json()]
+    asked = [
+        "How many natural gas workers were kidnapped?",
+        "How many military bases are there in the VRAEM?",
+        "Who is the Shining Path leader alias Gabriel?",
+    ]
+    rows = [
+        {"id": f"d{i}-{j}", "question": q, "answer": "x", "evidence": [{"article": a}]}
+        for i, q in enumerate(asked)
+        for j, a in enumerate(articles)
+    ]
+    questions = tmp_path / "deep.jsonl"
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "runs"
+    args = ["eval", str(questions), "--retrieval-only", "--top-k", "2", "--out", str(out)]
+    result = run(args)
+    assert result.code == 0, result.text
+    [run_dir] = list(out.iterdir())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["rank_depth"] == 10
+    assert summary["metrics"]["hit@5"] > summary["metrics"]["hit@3"]

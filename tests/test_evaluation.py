@@ -82,7 +82,7 @@ def _script(question: str, flipped: bool = False) -> Answer:
             abstained=False,
             citations=[Citation(1, f"{A0}:0", A0, "t", "s", "d", "u", KIDNAP, 10, 90)],
             sentences=[Sentence(text, [1], True)],
-            passages=[_passage(1, A0, KIDNAP), _passage(2, A1)],
+            retrieved=[_passage(1, A0, KIDNAP), _passage(2, A1)],
             **common,
         )
     if question.startswith("What is Gabriel"):
@@ -94,7 +94,7 @@ def _script(question: str, flipped: bool = False) -> Answer:
             abstained=False,
             citations=[Citation(1, f"{A1}:0", A1, "t", "s", "d", "u", "x", 0, 5)],
             sentences=[Sentence(text, [1], False)],
-            passages=[_passage(1, A1), _passage(2, A3)],
+            retrieved=[_passage(1, A1), _passage(2, A3)],
             **common,
         )
     if question.startswith("How much ransom"):
@@ -104,11 +104,11 @@ def _script(question: str, flipped: bool = False) -> Answer:
             **common,
         )
     return Answer(
-        text="I don't know.", abstained=True, passages=[_passage(1, A2, SOLDIERS)], **common
+        text="I don't know.", abstained=True, retrieved=[_passage(1, A2, SOLDIERS)], **common
     )
 
 
-def fake_answer_fn(question: str, history: list[dict]) -> Iterator[Event]:
+def fake_answer_fn(question: str, history: list[dict], date: str = "") -> Iterator[Event]:
     """A plain stand-in for the pipeline: status, streamed tokens, then Done."""
     answer = _script(question)
     yield Status("Retrieving…")
@@ -138,8 +138,13 @@ def test_run_eval_writes_results_summary_and_escaped_report(tmp_path: Path) -> N
     assert [r["id"] for r in rows] == ["q1", "q2", "q3", "q4"]
     r1 = rows[0]
     assert r1["answer"] == "Thirty-six workers were kidnapped [1]."
-    assert r1["citations"] == [{"n": 1, "article_id": A0, "start": 10, "end": 90}]
-    assert r1["passages"][1] == {"article_id": A1, "chunk_id": f"{A1}#2", "rank": 2}
+    assert r1["citations"] == [
+        {"n": 1, "article_id": A0, "start": 10, "end": 90, "text": KIDNAP, "support": None}
+    ]
+    assert r1["retrieved"][1] == {"article_id": A1, "chunk_id": f"{A1}#2", "rank": 2}
+    assert r1["claims"] == [
+        {"text": r1["answer"], "citations": [1], "supported": True, "reason": ""}
+    ]
     assert r1["expected"]["answers"] == ["36", "thirty-six"] and r1["error"] is None
     assert rows[3]["history"] == [{"role": "user", "content": "Tell me about the battle."}]
 
@@ -149,7 +154,10 @@ def test_run_eval_writes_results_summary_and_escaped_report(tmp_path: Path) -> N
     assert m["f1"] == pytest.approx((1 / 3 + 0.5 + 0.0) / 3)
     assert m["correct_refusal_rate"] == 1.0
     assert m["false_refusal_rate"] == pytest.approx(1 / 3)
-    assert m["citation_precision"] == 0.5 and m["citation_recall"] == 0.5
+    # q1 cites its gold snippet; q2 cites A1, not its gold A0/A3; q4 abstained
+    assert m["evidence_recall"] == pytest.approx(1 / 3)
+    assert m["citation_precision_gold"] == 0.5
+    assert m["verifier_flagged"] == 0.5  # q2's sentence was marked unsupported
     assert m["hit@1"] == pytest.approx(2 / 3) and m["hit@3"] == 1.0
     assert m["mrr@10"] == pytest.approx(2.5 / 3)
     assert m["recall@5"] == pytest.approx(2.5 / 3)
@@ -172,16 +180,16 @@ def test_run_eval_writes_results_summary_and_escaped_report(tmp_path: Path) -> N
     assert "<script>alert" not in report
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in report
     assert report.count("data:image/png;base64,") == 2
-    assert html.escape(summary["definitions"]["citation_recall"]) in report
+    assert html.escape(summary["definitions"]["evidence_recall"]) in report
     assert html.escape(summary["definitions"]["latency"]) in report
     assert report.index(">q2<") < report.index(">q1<")  # failures first
 
 
 def test_answer_fn_exception_becomes_error_row(tmp_path: Path) -> None:
-    def flaky(question: str, history: list[dict]) -> Iterator[Event]:
+    def flaky(question: str, history: list[dict], date: str = "") -> Iterator[Event]:
         if question.startswith("What is Gabriel"):
             raise RuntimeError("LLM down")
-        yield from fake_answer_fn(question, history)
+        yield from fake_answer_fn(question, history, date)
 
     run_dir = run_eval(_questions(), flaky, tmp_path, name="flaky", settings_summary={})
     rows = {r["id"]: r for r in read_rows(run_dir)}
@@ -202,9 +210,9 @@ def test_resume_skips_questions_already_answered(tmp_path: Path) -> None:
     (first / "summary.json").unlink()
     asked: list[str] = []
 
-    def counting(question: str, history: list[dict]) -> Iterator[Event]:
+    def counting(question: str, history: list[dict], date: str = "") -> Iterator[Event]:
         asked.append(question)
-        yield from fake_answer_fn(question, history)
+        yield from fake_answer_fn(question, history, date)
 
     again = run_eval(_questions(), counting, first, name="r", settings_summary={})
     assert again == first
@@ -231,9 +239,9 @@ def test_parallel_gives_same_summary_as_serial(tmp_path: Path) -> None:
 
 
 def test_retrieval_only_skips_answer_metrics(tmp_path: Path) -> None:
-    def retrieve_only(question: str, history: list[dict]) -> Answer:
+    def retrieve_only(question: str, history: list[dict], date: str = "") -> Answer:
         full = _script(question)
-        return Answer(question, question, "", False, "extractive", passages=full.passages)
+        return Answer(question, question, "", False, "extractive", retrieved=full.retrieved)
 
     run_dir = run_eval(
         _questions(), retrieve_only, tmp_path, name="ret", settings_summary={}, retrieval_only=True
@@ -241,13 +249,13 @@ def test_retrieval_only_skips_answer_metrics(tmp_path: Path) -> None:
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["retrieval_only"] is True
     assert summary["metrics"]["accuracy"] is None
-    assert summary["metrics"]["citation_recall"] is None
+    assert summary["metrics"]["evidence_recall"] is None
     assert summary["metrics"]["hit@1"] == pytest.approx(2 / 3)
     assert "retrieval only" in (run_dir / "report.html").read_text(encoding="utf-8")
 
 
 def test_compare_lists_flipped_questions(tmp_path: Path) -> None:
-    def flipped(question: str, history: list[dict]) -> Iterator[Event]:
+    def flipped(question: str, history: list[dict], date: str = "") -> Iterator[Event]:
         yield Done(_script(question, flipped=True))
 
     a = run_eval(_questions(), fake_answer_fn, tmp_path / "a", name="base", settings_summary={})
@@ -263,3 +271,70 @@ def test_compare_lists_flipped_questions(tmp_path: Path) -> None:
     html_fragment = render_compare(cmp, "html")
     assert "<table>" in html_fragment and "Gabriel&#x27;s" in html_fragment
     assert cmp["only_in_a"] == [] and cmp["only_in_b"] == []
+
+
+def test_question_date_reaches_the_answer_fn(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def dated(question: str, history: list[dict], date: str = "") -> Iterator[Event]:
+        seen.append(date)
+        yield from fake_answer_fn(question, history, date)
+
+    questions = [replace(q, question_date="2014-03-05") for q in _questions()[:1]]
+    run_eval(questions, dated, tmp_path, name="d", settings_summary={})
+    assert seen == ["2014-03-05"]
+
+
+def test_judge_scores_citations_and_a_resumed_run_asks_nothing_twice(tmp_path: Path) -> None:
+    from fake_llm import ScriptedLLM
+
+    from rag.judge import Judge
+    from rag.llm import ChatLLM
+
+    def verdict(request: dict) -> str:
+        user = request["messages"][-1]["content"]
+        return "Yes." if "36 natural gas" in user else "no"
+
+    with ScriptedLLM() as server:
+        server.responder = verdict
+        judge = Judge(ChatLLM(server.base_url, "k", "judge-m", 10.0, 0))
+        run_dir = run_eval(_questions(), fake_answer_fn, tmp_path, name="j", settings_summary={})
+        asked = len(server.requests)
+        assert asked == 0  # no judge given: nothing asked
+        rows = {r["id"]: r for r in read_rows(run_dir)}
+        assert "judge_citation_recall" not in rows["q1"]["metrics"]
+
+        run_eval(_questions(), fake_answer_fn, run_dir, name="j", settings_summary={}, judge=judge)
+        rows = {r["id"]: r for r in read_rows(run_dir)}
+        assert rows["q1"]["metrics"]["judge_citation_recall"] == 1.0  # KIDNAP entails it
+        assert rows["q1"]["metrics"]["judge_citation_precision"] == 1.0
+        assert rows["q2"]["metrics"]["judge_citation_recall"] == 0.0
+        assert rows["q3"]["metrics"].get("judge_citation_recall") is None  # abstained
+        first = len(server.requests)
+        assert first == 2 and all(r["model"] == "judge-m" for r in server.requests)
+
+        again = Judge(ChatLLM(server.base_url, "k", "judge-m", 10.0, 0))
+        rows_left = read_rows(run_dir)
+        for row in rows_left:  # forget the row metrics: only the cache is left
+            row["metrics"].pop("judge_citation_recall", None)
+        lines = "".join(json.dumps(r) + "\n" for r in rows_left)
+        (run_dir / "results.jsonl").write_text(lines, encoding="utf-8")
+        run_eval(_questions(), fake_answer_fn, run_dir, name="j", settings_summary={}, judge=again)
+        assert len(server.requests) == first
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        assert summary["metrics"]["judge_citation_recall"] == 0.5
+        assert summary["judge"] == again.name
+
+
+def test_a_judge_that_is_down_leaves_the_other_metrics(tmp_path: Path) -> None:
+    from fake_llm import free_port
+
+    from rag.judge import Judge
+    from rag.llm import ChatLLM
+
+    judge = Judge(ChatLLM(f"http://127.0.0.1:{free_port()}/v1", "", "m", 2.0, 0))
+    run_dir = run_eval(
+        _questions(), fake_answer_fn, tmp_path, name="x", settings_summary={}, judge=judge
+    )
+    row = read_rows(run_dir)[0]
+    assert "not reachable" in row["judge_error"] and row["metrics"]["accuracy"] is True

@@ -18,8 +18,8 @@ from fakes import FakeEmbedder
 from helpers import make_settings, open_store, snapshot, write_article
 from rag_procs import N_ARTICLES, RemoteFake, cli_env, corpus, rag_index
 
-from rag import library_app
 from rag.answer import Engine
+from rag.app import library
 from rag.index_lock import IndexBusy, busy_message, writing
 from rag.indexer import index_paths
 from rag.settings import Settings
@@ -141,10 +141,10 @@ def test_app_upload_and_removal_are_refused_cleanly_while_the_cli_writes(
     engine = Engine(settings, open_store(settings, embedder), embedder, None)
     upload = tmp_path / "new.txt"
     upload.write_text("Title: New\n\nA new report about llamas in Puno this spring.\n")
-    report, rows = library_app.index_uploads(engine, [str(upload)])
+    report, rows = library.index_uploads(engine, [str(upload)])
     assert "Nothing was indexed" in report and f"pid {child.pid}" in report
     assert len(rows) == 3
-    message, rows = library_app.remove_article(engine, "alpaca")
+    message, rows = library.remove_article(engine, "alpaca")
     assert "Nothing was removed" in message and "Another indexing run" in message
     assert len(rows) == 3
     engine.store.close()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Answer, Passage, Sentence
+from rag.answer import Answer, Citation, Passage, Sentence
 from rag.metrics import (
     best_f1,
-    citation_precision,
-    citation_recall,
     correct_refusal,
+    evidence_precision,
+    evidence_recall,
     false_refusal,
     hit_at,
     is_correct,
+    judged_citations,
     latency_stats,
     metric_definitions,
     mrr,
@@ -25,6 +26,7 @@ from rag.metrics import (
     score_answer,
     token_f1,
     usage_totals,
+    verifier_flagged,
 )
 from rag.questions import Evidence, Question
 
@@ -123,23 +125,60 @@ def test_refusal_truth_table() -> None:
     assert not false_refusal(True, True)
 
 
-def test_citation_precision_recall_hand_computed() -> None:
-    sentences = [
-        Sentence("Supported and cited.", citations=[1], supported=True),
-        Sentence("Cited twice, unsupported.", citations=[1, 2], supported=False),
-        Sentence("Uncited.", citations=[], supported=True),
-    ]
-    # recall: only sentence 1 is cited and supported -> 1/3
-    assert citation_recall(sentences) == pytest.approx(1 / 3)
-    # precision: 3 (sentence, citation) pairs, 1 with a supported sentence -> 1/3
-    assert citation_precision(sentences) == pytest.approx(1 / 3)
-    assert citation_recall([]) is None
-    assert citation_precision([]) is None
-    uncited = [Sentence("No citations at all.", supported=True)]
-    assert citation_recall(uncited) == 0.0
-    assert citation_precision(uncited) == 0.0
-    good = [Sentence("a", [1], True), Sentence("b", [2, 3], True)]
-    assert citation_recall(good) == 1.0 and citation_precision(good) == 1.0
+def test_evidence_recall_and_citation_precision_hand_computed() -> None:
+    gold = [Evidence("a", "36 natural gas workers"), Evidence("b", "six days after")]
+    cited = [("a", "The kidnapping of 36 natural gas workers was claimed."), ("c", "Unrelated.")]
+    # one of two snippets covered; one of two citations covers a snippet
+    assert evidence_recall(gold, cited) == 0.5
+    assert evidence_precision(gold, cited) == 0.5
+    assert evidence_recall(gold, []) == 0.0 and evidence_precision(gold, []) is None
+    assert evidence_recall([], cited) is None and evidence_precision([], cited) is None
+    # article-only gold: any citation from the article counts
+    assert evidence_recall([Evidence("c")], cited) == 1.0
+    assert evidence_precision([Evidence("c")], cited) == 0.5
+    # a cited sentence of 6+ words inside a longer two-sentence snippet covers it
+    long = [Evidence("a", "He fled. Police said the suspect drove a stolen blue van north.")]
+    assert evidence_recall(long, [("a", "Police said the suspect drove a stolen blue van")]) == 1
+    assert evidence_recall(long, [("a", "He fled.")]) == 0.0
+
+
+def test_gold_metrics_ignore_the_verifier() -> None:
+    """Gold evidence in an article the answer does not cite scores 0, supported or not."""
+    q = _q(answers=["PWNED"], evidence=[Evidence("gold", "the real answer is here")])
+    wrong = Citation(1, "x#0", "other", "t", "s", "d", "u", "PWNED", 0, 5, support=(0, 5))
+    answer = Answer(
+        "?",
+        "?",
+        "PWNED [1]",
+        False,
+        "generated",
+        citations=[wrong],
+        sentences=[Sentence("PWNED", [1], supported=True)],
+    )
+    m = score_answer(q, answer)
+    assert m["evidence_recall"] == 0.0 and m["citation_precision_gold"] == 0.0
+    assert m["verifier_flagged"] == 0.0
+
+
+def test_verifier_flagged_counts_marked_and_left_out_claims() -> None:
+    shown = [Sentence("a", [1]), Sentence("b", [2], supported=False)]
+    assert verifier_flagged(shown, [Sentence("c", supported=False)]) == pytest.approx(2 / 3)
+    assert verifier_flagged([], []) is None
+
+
+def test_judged_citations_follow_alce() -> None:
+    facts = {"P1": {"c1"}, "P2": {"c2"}, "P3": set()}
+
+    def entails(premise: str, claim: str) -> bool:
+        return any(claim in facts[p] for p in premise.split("\n"))
+
+    claims = [("c1", ["P1", "P3"]), ("c2", ["P2"]), ("c3", ["P1"]), ("c1", [])]
+    recall, precision = judged_citations(claims, entails)
+    # c1 entailed (P3 not needed), c2 entailed, c3 not, uncited c1 not -> recall 2/4
+    assert recall == 0.5
+    # citations: P1 needed, P3 not, P2 needed, P1 for c3 not -> 2/4
+    assert precision == 0.5
+    assert judged_citations([], entails) == (None, None)
 
 
 def test_percentiles_latency_and_usage() -> None:
@@ -160,7 +199,7 @@ def test_percentiles_latency_and_usage() -> None:
 
 def test_metric_definitions_are_one_line_docstrings() -> None:
     defs = metric_definitions()
-    for key in ("accuracy", "citation_precision", "citation_recall", "hit@5", "mrr@10", "latency"):
+    for key in ("accuracy", "evidence_recall", "citation_precision_gold", "hit@5", "latency"):
         assert defs[key] and "\n" not in defs[key]
     assert defs["hit@5"].startswith("Hit@5")
 
@@ -169,13 +208,13 @@ def _passage(n: int, article: str, text: str = "text") -> Passage:
     return Passage(n, f"{article}#{n}", article, "t", "s", "2020", "u", text, 0, len(text))
 
 
-def test_score_answer_abstained_has_no_citation_metrics() -> None:
+def test_score_answer_abstained_recalls_no_evidence() -> None:
     q = _q(answers=["2"], evidence=[Evidence(A2, "Two soldiers were also killed")])
-    ans = Answer("?", "?", "I don't know.", True, "generated", passages=[_passage(1, A2)])
+    ans = Answer("?", "?", "I don't know.", True, "generated", retrieved=[_passage(1, A2)])
     m = score_answer(q, ans)
     assert m["accuracy"] is False and m["false_refusal_rate"] is True
     assert m["correct_refusal_rate"] is None
-    assert m["citation_precision"] is None and m["citation_recall"] is None
+    assert m["evidence_recall"] == 0.0 and m["citation_precision_gold"] is None
     assert m["f1"] == 0.0 and m["hit@1"] == 1.0 and m["passage_hit@5"] == 0.0
     unans = _q(type="unanswerable")
     m = score_answer(unans, ans)

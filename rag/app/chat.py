@@ -15,8 +15,8 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from rag import render
 from rag.answer import Done, Engine, Status, Token, answer_stream
+from rag.app import render
 from rag.chat import Conversations
 from rag.errors import RagError
 from rag.llm import EmbeddedLLM

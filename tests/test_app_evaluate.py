@@ -7,8 +7,8 @@ from pathlib import Path
 
 from helpers import EVAL_DIR, TagCollector
 
-from rag import eval_app
 from rag.answer import Engine
+from rag.app import evaluate
 
 SMALL_SET = [
     '{"id": "k1", "question": "How many natural gas workers were kidnapped in La Convencion?", '
@@ -21,18 +21,18 @@ SMALL_SET = [
 
 
 def test_eval_lists_bundled_sets_and_refuses_other_paths(eval_engine: Engine) -> None:
-    choices = eval_app.question_sets(eval_engine)
+    choices = evaluate.question_sets(eval_engine)
     assert choices == [
         ("followups.jsonl (bundled)", "bundled:followups.jsonl"),
         ("seed.jsonl (bundled)", "bundled:seed.jsonl"),
     ]
-    info = eval_app.describe_set(eval_engine, "bundled:seed.jsonl")
+    info = evaluate.describe_set(eval_engine, "bundled:seed.jsonl")
     assert "<strong>seed.jsonl</strong>: 66 question(s)" in info and "12 unanswerable" in info
-    assert eval_app.resolve_set(eval_engine, "bundled:seed.jsonl") == EVAL_DIR / "seed.jsonl"
+    assert evaluate.resolve_set(eval_engine, "bundled:seed.jsonl") == EVAL_DIR / "seed.jsonl"
     for key in ("bundled:../eval/seed.jsonl", "bundled:/etc/passwd", "other:seed.jsonl",
                 "bundled:README.md", "uploaded:seed.jsonl", "", None):  # fmt: skip
-        assert eval_app.resolve_set(eval_engine, key) is None, key
-    assert "Pick a question set" in eval_app.describe_set(eval_engine, "bundled:nope.jsonl")
+        assert evaluate.resolve_set(eval_engine, key) is None, key
+    assert "Pick a question set" in evaluate.describe_set(eval_engine, "bundled:nope.jsonl")
 
 
 def test_eval_upload_keeps_good_rows_and_refuses_bad_files(eval_engine: Engine,
@@ -41,14 +41,14 @@ def test_eval_upload_keeps_good_rows_and_refuses_bad_files(eval_engine: Engine,
     inbox.mkdir()
     good = inbox / "my set <1>.jsonl"
     good.write_text("\n".join(SMALL_SET) + "\n")
-    key, message = eval_app.save_upload(eval_engine, str(good))
+    key, message = evaluate.save_upload(eval_engine, str(good))
     assert key == "uploaded:my_set_1.jsonl"
     assert (eval_engine.settings.state_dir / "eval_sets" / "my_set_1.jsonl").is_file()
     assert "3 question(s)" in message and "line 2: not valid JSON" in message
-    assert ("my_set_1.jsonl (uploaded)", key) in eval_app.question_sets(eval_engine)
+    assert ("my_set_1.jsonl (uploaded)", key) in evaluate.question_sets(eval_engine)
     csv = inbox / "qs.csv"
     csv.write_text('id,question,answer\nc1,"How many workers?",36\n')
-    assert eval_app.save_upload(eval_engine, str(csv))[0] == "uploaded:qs.csv"
+    assert evaluate.save_upload(eval_engine, str(csv))[0] == "uploaded:qs.csv"
 
     exe = inbox / "tool.exe"
     exe.write_bytes(b"MZ")
@@ -60,18 +60,18 @@ def test_eval_upload_keeps_good_rows_and_refuses_bad_files(eval_engine: Engine,
     latin.write_bytes("question,answer\nCaf\xe9?,x\n".encode("latin-1"))
     for path, reason in ((exe, "must be .jsonl or .csv"), (big, "upload limit"),
                          (empty, "no valid question"), (latin, "not UTF-8")):  # fmt: skip
-        key, message = eval_app.save_upload(eval_engine, str(path))
+        key, message = evaluate.save_upload(eval_engine, str(path))
         assert key is None and reason in message, (path, message)
         assert str(inbox) not in message  # no server paths in messages
-    assert eval_app.save_upload(eval_engine, None)[0] is None
+    assert evaluate.save_upload(eval_engine, None)[0] is None
 
 
 def test_eval_run_report_runs_and_compare(eval_engine: Engine, tmp_path: Path) -> None:
     upload = tmp_path / "small.jsonl"
     upload.write_text("\n".join(SMALL_SET) + "\n")
-    key, _ = eval_app.save_upload(eval_engine, str(upload))
+    key, _ = evaluate.save_upload(eval_engine, str(upload))
     calls: list[tuple[tuple[int, int], str]] = []
-    view = eval_app.evaluate(
+    view = evaluate.evaluate(
         eval_engine, key, "first <b>", False, 2, True, lambda p, desc="": calls.append((p, desc))
     )
     runs = eval_engine.settings.state_dir / "runs"
@@ -99,34 +99,34 @@ def test_eval_run_report_runs_and_compare(eval_engine: Engine, tmp_path: Path) -
     assert view.download is not None and view.download.read_text() == report
     assert not str(view.download).startswith(str(eval_engine.settings.state_dir))
 
-    second = eval_app.evaluate(eval_engine, key, "second", True, None, None)
+    second = evaluate.evaluate(eval_engine, key, "second", True, None, None)
     assert second.run_dir is not None and second.run_dir != view.run_dir
     assert json.loads((second.run_dir / "summary.json").read_text())["retrieval_only"]
-    choices = eval_app.run_choices(eval_engine)
+    choices = evaluate.run_choices(eval_engine)
     assert [value for _, value in choices] == [second.run_dir.name, view.run_dir.name]
     assert choices[0][0].startswith(second.run_dir.name) and "hit@5" in choices[0][0]
-    choices_now, run_a, run_b = eval_app.run_picks(eval_engine, second.run_dir)
+    choices_now, run_a, run_b = evaluate.run_picks(eval_engine, second.run_dir)
     assert choices_now == choices
     assert (run_a, run_b) == (view.run_dir.name, second.run_dir.name)
 
-    html = eval_app.compare(eval_engine, view.run_dir.name, second.run_dir.name)
+    html = evaluate.compare(eval_engine, view.run_dir.name, second.run_dir.name)
     assert "B − A" in html and "hit@5" in html and "by hit@5" in html
     assert "<script" not in html
     assert str(runs) not in html  # run names, not server paths
     for a, b in ((view.run_dir.name, "../x"), (None, second.run_dir.name), ("/etc", "/tmp")):
-        assert "Choose two finished runs" in eval_app.compare(eval_engine, a, b)
+        assert "Choose two finished runs" in evaluate.compare(eval_engine, a, b)
 
 
 def test_eval_run_without_a_set_or_llm(eval_engine: Engine, tmp_path: Path) -> None:
-    assert "Pick a question set" in eval_app.evaluate(eval_engine, None).status
+    assert "Pick a question set" in evaluate.evaluate(eval_engine, None).status
     assert (
-        "Pick a question set" in eval_app.evaluate(eval_engine, "bundled:../../etc/passwd").status
+        "Pick a question set" in evaluate.evaluate(eval_engine, "bundled:../../etc/passwd").status
     )
     no_llm = Engine(eval_engine.settings, eval_engine.store, eval_engine.embedder, None)
-    answer_fn, summary = eval_app.eval_pipeline(no_llm, top_k=3, hybrid=False)
+    answer_fn, summary = evaluate.eval_pipeline(no_llm, top_k=3, hybrid=False)
     assert summary["llm"] == "none" and summary["top_k"] == 3 and summary["hybrid"] is False
     assert no_llm.settings.top_k == eval_engine.settings.top_k  # the app's engine is unchanged
-    events = list(answer_fn("How many natural gas workers were kidnapped?", []))
+    events = list(answer_fn("How many natural gas workers were kidnapped?", [], ""))
     answer = events[-1].answer
     assert answer.mode == "extractive" and len(answer.passages) == 3
-    assert eval_app.run_choices(eval_engine) == []
+    assert evaluate.run_choices(eval_engine) == []

@@ -1,11 +1,11 @@
-"""The HTML rendering of answers, sources, the article viewer and refs (rag/render.py)."""
+"""The HTML rendering of answers, sources, the article viewer and refs (rag/app/render.py)."""
 
 from __future__ import annotations
 
 from helpers import TagCollector
 
-from rag import render
 from rag.answer import Answer, Citation, Passage, Sentence
+from rag.app import render
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> ![i](http://evil.test/x.png)'
 ALLOWED_TAGS = {"div", "p", "a", "span", "q", "mark", "strong", "ul", "li", "details", "summary"}

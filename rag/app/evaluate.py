@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag import evaluation, render
+from rag import evaluation
 from rag.answer import Answer, Engine, answer_stream, find_passages
+from rag.app import render
 from rag.errors import EvalFormatError, RagError
 from rag.questions import load_questions
 from rag.report import render_compare
@@ -62,14 +63,16 @@ def eval_pipeline(
     settings = engine.settings
     if retrieval_only:
 
-        def answer_fn(question: str, history: list[dict[str, str]]) -> Answer:
-            passages = find_passages(question, engine)
-            return Answer(question, question, "", False, "extractive", passages=passages)
+        def answer_fn(question: str, history: list[dict[str, str]], date: str) -> Answer:
+            retrieved, passages = find_passages(question, engine)
+            return Answer(
+                question, question, "", False, "extractive", passages=passages, retrieved=retrieved
+            )
 
     else:
 
-        def answer_fn(question: str, history: list[dict[str, str]]):  # noqa: ANN202
-            return answer_stream(question, engine, history=history)
+        def answer_fn(question: str, history: list[dict[str, str]], date: str):  # noqa: ANN202
+            return answer_stream(question, engine, history=history, question_date=date)
 
     summary = {k: v for k, v in settings.model_dump(mode="json").items() if "key" not in k} | {
         "llm": engine.llm.name if engine.llm else "none",

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rag import render
 from rag.answer import Engine
+from rag.app import render
 from rag.errors import RagError
 from rag.index_lock import IndexBusy, writing
 from rag.indexer import IndexReport, Progress, index_paths

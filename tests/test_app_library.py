@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag import library_app
 from rag.answer import Engine
+from rag.app import library
 
 
 def test_sanitize_filename() -> None:
-    assert library_app.sanitize_filename("../../etc/passwd") == "passwd"
-    assert library_app.sanitize_filename("C:\\x\\Évil name<script>.TXT") == "Evil_name_script_.txt"
-    assert library_app.sanitize_filename("...hidden.md") == "hidden.md"
-    assert library_app.sanitize_filename("") == "upload"
-    assert len(library_app.sanitize_filename("a" * 300 + ".html")) <= library_app.MAX_NAME_CHARS
+    assert library.sanitize_filename("../../etc/passwd") == "passwd"
+    assert library.sanitize_filename("C:\\x\\Évil name<script>.TXT") == "Evil_name_script_.txt"
+    assert library.sanitize_filename("...hidden.md") == "hidden.md"
+    assert library.sanitize_filename("") == "upload"
+    assert len(library.sanitize_filename("a" * 300 + ".html")) <= library.MAX_NAME_CHARS
 
 
 def test_upload_index_and_remove(engine: Engine, tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_upload_index_and_remove(engine: Engine, tmp_path: Path) -> None:
     big = inbox / "big.txt"
     big.write_text("x " * 10_000)
     calls: list[tuple[float, str]] = []
-    report, rows = library_app.index_uploads(
+    report, rows = library.index_uploads(
         engine, [str(good), str(bad), str(big)], lambda f, desc="": calls.append((f, desc))
     )
     assert "Added 1 article" in report
@@ -43,19 +43,19 @@ def test_upload_index_and_remove(engine: Engine, tmp_path: Path) -> None:
     # the same text again is a duplicate or unchanged, never a second article
     copy = inbox / "copy.txt"
     copy.write_text(good.read_text())
-    report2, rows2 = library_app.index_uploads(engine, [str(copy)])
+    report2, rows2 = library.index_uploads(engine, [str(copy)])
     assert "same text as the indexed article" in report2 and len(rows2) == len(rows)
     # remove it
     article_id = next(r[4] for r in rows if r[0] == "Llamas of Puno")
-    message, rows3 = library_app.remove_article(engine, article_id)
+    message, rows3 = library.remove_article(engine, article_id)
     assert "Removed Llamas of Puno" in message and len(rows3) == len(rows) - 1
-    assert "not in the library" in library_app.remove_article(engine, article_id)[0]
-    assert "Choose" in library_app.remove_article(engine, None)[0]
-    assert "Uploaded files" in library_app.index_uploads(engine, None)[0]
+    assert "not in the library" in library.remove_article(engine, article_id)[0]
+    assert "Choose" in library.remove_article(engine, None)[0]
+    assert "Uploaded files" in library.index_uploads(engine, None)[0]
 
 
 def test_library_rows(engine: Engine) -> None:
-    rows = library_app.library_rows(engine)
-    assert len(rows) >= 5 and all(len(r) == len(library_app.LIBRARY_HEADERS) for r in rows)
+    rows = library.library_rows(engine)
+    assert len(rows) >= 5 and all(len(r) == len(library.LIBRARY_HEADERS) for r in rows)
     assert {r[4] for r in rows} == {a.id for a in engine.store.articles()}
-    assert len(library_app.article_choices(engine)) == len(rows)
+    assert len(library.article_choices(engine)) == len(rows)
