@@ -21,13 +21,21 @@ from rag.settings import Settings, go_offline
 go_offline()  # before gradio, llama-index or transformers are imported
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from rag.answer import Engine, open_engine  # noqa: E402
 from rag.app import chat, evaluate, library, render  # noqa: E402
 from rag.app.chat import ChatView, Session  # noqa: E402
-from rag.app.security import browser_secret, check_bind  # noqa: E402
+from rag.app.security import (  # noqa: E402
+    ClientAddressMiddleware,
+    LoginBrake,
+    browser_secret,
+    check_bind,
+    login_checker,
+)
 from rag.chat import Conversations  # noqa: E402
 from rag.errors import RagError  # noqa: E402
+from rag.index_lock import writing  # noqa: E402
 from rag.indexer import IndexReport, index_paths  # noqa: E402
 from rag.llm import EmbeddedLLM  # noqa: E402
 
@@ -383,8 +391,11 @@ def index_if_empty(engine: Engine, out: Callable[[str], None] = print) -> IndexR
     settings = engine.settings
     if engine.store.articles() or not settings.articles_dir.exists():
         return None
-    out(f"Indexing the bundled articles in {settings.articles_dir} (first start)…")
-    report = index_paths([settings.articles_dir], engine.store, engine.embedder, settings)
+    with writing(settings.index_dir, "app first start", on_wait=out):
+        if engine.store.articles():  # another run indexed while we waited
+            return None
+        out(f"Indexing the bundled articles in {settings.articles_dir} (first start)…")
+        report = index_paths([settings.articles_dir], engine.store, engine.embedder, settings)
     out(f"Indexed {len(report.added)} articles ({report.chunks} passages).")
     return report
 
@@ -397,6 +408,7 @@ def serve(
     auth: str | None = None,
     block: bool = True,
     engine: Engine | None = None,
+    login_brake: LoginBrake | None = None,
 ) -> gr.Blocks:
     """Index on first start, then serve the app; returns the running Blocks when not blocking."""
     host = host or settings.host
@@ -415,7 +427,8 @@ def serve(
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=credentials,
+        auth=login_checker(credentials, login_brake or LoginBrake()) if credentials else None,
+        app_kwargs={"middleware": [Middleware(ClientAddressMiddleware)]},
         share=False,
         inbrowser=False,
         prevent_thread_lock=not block,

@@ -47,6 +47,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def cmd_index(args: argparse.Namespace, out: Console) -> int:
+    from rag.index_lock import writing
     from rag.indexer import Progress as IndexProgress
     from rag.indexer import index_paths, open_index
     from rag.store import wipe_index
@@ -55,16 +56,19 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:  # before --rebuild wipes anything: a typo must not cost the index
         raise RagError(f"No such file or folder: {', '.join(map(str, missing))}")
-    if args.rebuild:
-        wipe_index(settings)
-    store, embedder = open_index(settings)
-    with Progress(*PROGRESS_COLUMNS, console=err_console, disable=args.json) as bar:
-        task = bar.add_task("Embedding chunks", total=None)
+    with writing(settings.index_dir, "rag index", on_wait=_waiting):
+        if args.rebuild:
+            wipe_index(settings)
+        store, embedder = open_index(settings)
+        with Progress(*PROGRESS_COLUMNS, console=err_console, disable=args.json) as bar:
+            task = bar.add_task("Embedding chunks", total=None)
 
-        def show(p: IndexProgress) -> None:
-            bar.update(task, completed=p.done, total=p.total)
+            def show(p: IndexProgress) -> None:
+                bar.update(task, completed=p.done, total=p.total)
 
-        report = index_paths(args.paths, store, embedder, settings, prune=args.prune, progress=show)
+            report = index_paths(
+                args.paths, store, embedder, settings, prune=args.prune, progress=show
+            )
     if args.json:
         out.print_json(json.dumps(asdict(report)))
         return 0
@@ -80,6 +84,11 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
     for origin, twin in report.duplicates:
         out.print(f"  duplicate {escape(origin)}: same text as {twin}")
     return 0
+
+
+def _waiting(message: str) -> None:
+    """Say why a writer command is not starting yet."""
+    err_console.print(f"[yellow]{escape(message)}[/]")
 
 
 def cmd_articles(args: argparse.Namespace, out: Console) -> int:
@@ -100,13 +109,16 @@ def cmd_articles(args: argparse.Namespace, out: Console) -> int:
 
 
 def cmd_remove(args: argparse.Namespace, out: Console) -> int:
+    from rag.index_lock import writing
     from rag.indexer import open_index
 
-    store, _ = open_index(settings_from(args), for_queries=True)
-    unknown = [i for i in args.ids if store.article(i) is None]
-    if unknown:
-        raise RagError(f"No article with id {', '.join(unknown)}: see `rag articles`.")
-    store.remove(args.ids)
+    settings = settings_from(args)
+    with writing(settings.index_dir, "rag remove", on_wait=_waiting):
+        store, _ = open_index(settings, for_queries=True)
+        unknown = [i for i in args.ids if store.article(i) is None]
+        if unknown:
+            raise RagError(f"No article with id {', '.join(unknown)}: see `rag articles`.")
+        store.remove(args.ids)
     out.print(f"removed {len(args.ids)} article(s)")
     return 0
 
@@ -218,7 +230,12 @@ def cmd_chat(args: argparse.Namespace, out: Console) -> int:
                 break
             if not question:
                 break
-            answer = show_answer(answer_stream(question, engine, history=history), out)
+            try:
+                answer = show_answer(answer_stream(question, engine, history=history), out)
+            except RagError as err:  # e.g. Chroma went down: keep the conversation, allow a retry
+                err_console.print(f"[red]error:[/] {escape(str(err))}")
+                err_console.print("The conversation is kept: ask again once that is fixed.")
+                continue
             history += [
                 {"role": "user", "content": question},
                 {"role": "assistant", "content": answer.text},
@@ -245,7 +262,14 @@ def make_judge(args: argparse.Namespace, settings: Settings) -> Judge | None:
     if not args.judge_model:
         raise RagError("--judge-url needs --judge-model (the model name the server serves).")
     key = args.judge_key or settings.judge_api_key.get_secret_value()
-    llm = ChatLLM(args.judge_url, key, args.judge_model, settings.llm_timeout, settings.llm_retries)
+    llm = ChatLLM(
+        args.judge_url,
+        key,
+        args.judge_model,
+        settings.llm_timeout,
+        settings.llm_retries,
+        deadline=settings.llm_deadline,
+    )
     return Judge(llm)
 
 

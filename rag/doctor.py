@@ -44,17 +44,28 @@ def run_checks(settings: Settings) -> list[Check]:
             "; ".join(problems) or "manifest, keyword index and Chroma agree",
         )
     )
-    checks.append(_llm_check(settings))
+    checks.extend(_llm_checks(settings))
     return checks
 
 
-def _llm_check(settings: Settings) -> Check:
-    from rag.llm import make_llm
+def _llm_checks(settings: Settings) -> list[Check]:
+    """Ask the LLM one tiny question (under the deadline), then whether a schema is accepted."""
+    from rag.llm import EmbeddedLLM, make_llm
+    from rag.llm_probe import probe
 
     try:
         llm = make_llm(settings)
     except RagError as err:
-        return Check("llm", False, str(err))
+        return [Check("llm", False, str(err))]
     if llm is None:
-        return Check("llm", True, "none: answers are extractive quotes")
-    return Check("llm", True, f"{llm.name} (configured; starts on the first question)")
+        return [Check("llm", True, "none: answers are extractive quotes")]
+    try:
+        found = probe(llm)
+    finally:
+        if isinstance(llm, EmbeddedLLM):
+            llm.close()
+    if not found.reachable:
+        return [Check("llm", False, found.detail)]
+    # Refusing a schema is no failure (the free-text path still answers): ok either way.
+    constrained = Check("constrained output", True, found.constrained_detail)
+    return [Check("llm", True, found.detail), constrained]

@@ -12,6 +12,7 @@ from pathlib import Path
 from rag.articles import Article, Skipped, find_files, load_file
 from rag.chunking import Chunk, chunk_text
 from rag.embeddings import Embedder
+from rag.index_lock import writing
 from rag.settings import Settings
 from rag.store import Store, StoredArticle, record_hash
 
@@ -124,7 +125,24 @@ def index_paths(
     prune: bool = False,
     progress: Callable[[Progress], None] | None = None,
 ) -> IndexReport:
-    """Index files and folders into the store; safe to interrupt and re-run at any point."""
+    """Index files and folders into the store; safe to interrupt and re-run at any point.
+
+    Runs under the index's writer lock: the caller's, or taken here (IndexBusy when another
+    writer holds it; callers that would rather wait take it first with `index_lock.writing`).
+    """
+    with writing(store.settings.index_dir, "indexing", wait=False):
+        return _index_paths(paths, store, embedder, settings, prune=prune, progress=progress)
+
+
+def _index_paths(
+    paths: Iterable[Path],
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    prune: bool,
+    progress: Callable[[Progress], None] | None,
+) -> IndexReport:
     report = IndexReport(recovered=store.recover())
     known = {a.id: a for a in store.articles()}
     files = find_files(paths)

@@ -114,6 +114,14 @@ class ChatLLM:
     def __repr__(self) -> str:
         return f"ChatLLM({self.name!r})"
 
+    def served_models(self, timeout: float) -> list[str]:
+        """The model ids the server lists at /models; LLMError when it cannot say."""
+        try:
+            page = self._client.with_options(timeout=timeout, max_retries=0).models.list()
+            return [str(m.id) for m in page.data]
+        except (openai.OpenAIError, httpx.HTTPError, ValueError, AttributeError) as err:
+            raise self._error(err) from None
+
     def _error(self, err: BaseException) -> LLMError:
         """Translate a client or transport failure into a short user message."""
         url = _display_url(self.base_url)
@@ -465,6 +473,12 @@ class EmbeddedLLM:
     def deadline(self) -> float:
         """Wall-clock seconds allowed for one reply (once the model is loaded)."""
         return self._settings.llm_deadline
+
+    def served_models(self, timeout: float) -> list[str]:
+        """Start the server if needed; the model ids it lists."""
+        self.start()
+        assert self._client is not None
+        return self._client.served_models(timeout)
 
     def stream(
         self,

@@ -3,6 +3,8 @@
 Writes follow one protocol so a killed process never leaves a half-written article visible:
 the manifest row is written as `pending`, vectors go to Chroma, then the chunks, keyword index
 and `ready` state commit in one SQLite transaction. `recover()` rolls back anything left pending.
+Every write holds the index's writer lock (rag/index_lock.py): a second writer is refused, so
+its recovery can never roll back another run's rows in flight.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from rag.articles import Article
+from rag.chroma_errors import chroma_failure, chroma_guard
 from rag.chunking import Chunk
 from rag.errors import ConfigError, IndexMismatch, StoreError
+from rag.index_lock import writing
 from rag.settings import Settings
 
 CHROMA_BATCH = 4000
@@ -197,19 +201,13 @@ class Store:
             )
 
     def _open_chroma(self):  # noqa: ANN202 - chromadb's Collection type
-        url = self.settings.chroma_url
-        try:
+        with chroma_guard(self.settings):
             client = chroma_client(self.settings)
             collection = client.get_or_create_collection(
                 self.settings.collection,
                 metadata={"hnsw:space": "cosine", **self.stamp},
                 embedding_function=None,
             )
-        except ConfigError:
-            raise
-        except Exception as err:  # chromadb raises many kinds; the user needs one message
-            where = url or str(self.settings.index_dir / "chroma")
-            raise StoreError(f"Cannot open Chroma at {where}: {err}") from None
         theirs = {k: str(v) for k, v in (collection.metadata or {}).items() if k in self.stamp}
         if theirs and theirs != self.stamp:
             raise IndexMismatch(
@@ -225,10 +223,18 @@ class Store:
         with self._lock, self._db:
             yield self._db
 
+    def _writing(self) -> AbstractContextManager[None]:
+        """The writer lock, taken without waiting (re-entrant: callers usually hold it)."""
+        return writing(self.settings.index_dir, "writing the index", wait=False)
+
     def add(self, items: Sequence[tuple[Article, list[Chunk], list[list[float]]]]) -> None:
         """Write articles with their chunks and vectors, all-or-nothing per call."""
         if not items:
             return
+        with self._writing():
+            self._add(items)
+
+    def _add(self, items: Sequence[tuple[Article, list[Chunk], list[list[float]]]]) -> None:
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         with self._tx() as db:
@@ -270,8 +276,9 @@ class Store:
             for a, chunks, vectors in items
             for c, vector in zip(chunks, vectors, strict=True)
         ]
-        for i in range(0, len(nodes), CHROMA_BATCH):
-            self.vectors.add(nodes[i : i + CHROMA_BATCH])
+        with chroma_guard(self.settings):
+            for i in range(0, len(nodes), CHROMA_BATCH):
+                self.vectors.add(nodes[i : i + CHROMA_BATCH])
         with self._tx() as db:
             for a, chunks, _ in items:
                 for c in chunks:
@@ -284,25 +291,33 @@ class Store:
                         "INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)",
                         (cur.lastrowid, c.text),
                     )
-            db.executemany(
-                "UPDATE articles SET state = 'ready' WHERE id = ?", [(a.id,) for a, _, _ in items]
+            cur = db.executemany(
+                "UPDATE articles SET state = 'ready' WHERE id = ? AND state = 'pending'",
+                [(a.id,) for a, _, _ in items],
             )
+            if cur.rowcount != len(items):  # our pending rows were removed: never say "added"
+                raise StoreError(
+                    f"{len(items) - cur.rowcount} of {len(items)} articles being written vanished"
+                    " from the manifest (another writer?). Run `rag index` again."
+                )
 
     def remove(self, article_ids: Sequence[str]) -> None:
         """Delete articles, their chunks, vectors and keyword entries."""
         ids = list(article_ids)
         if not ids:
             return
-        with self._tx() as db:
-            db.executemany(
-                "UPDATE articles SET state = 'deleting' WHERE id = ?", [(i,) for i in ids]
-            )
-        self._purge(ids)
+        with self._writing():
+            with self._tx() as db:
+                db.executemany(
+                    "UPDATE articles SET state = 'deleting' WHERE id = ?", [(i,) for i in ids]
+                )
+            self._purge(ids)
 
     def _purge(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            self._collection.delete(where={"article_id": {"$in": part}})
+            with chroma_guard(self.settings):
+                self._collection.delete(where={"article_id": {"$in": part}})
             marks = ",".join("?" * len(part))
             with self._tx() as db:
                 rids = [
@@ -317,16 +332,23 @@ class Store:
 
     def set_origins(self, origins: dict[str, str]) -> None:
         """Record where moved articles now live."""
-        with self._tx() as db:
+        if not origins:
+            return
+        with self._writing(), self._tx() as db:
             db.executemany(
                 "UPDATE articles SET origin = ? WHERE id = ?", [(o, i) for i, o in origins.items()]
             )
 
     def recover(self) -> list[str]:
-        """Roll back writes a killed process left unfinished; returns the article ids affected."""
-        with self._lock:
-            ids = [r for (r,) in self._db.execute("SELECT id FROM articles WHERE state != 'ready'")]
-        self._purge(ids)
+        """Roll back writes a killed process left unfinished; returns the article ids affected.
+
+        Only under the writer lock: unfinished rows are then a dead run's, never a live one's.
+        """
+        with self._writing():
+            with self._lock:
+                rows = self._db.execute("SELECT id FROM articles WHERE state != 'ready'")
+                ids = [r for (r,) in rows]
+            self._purge(ids)
         return ids
 
     # -- reading ---------------------------------------------------------------------------
@@ -382,9 +404,10 @@ class Store:
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
         where = _chroma_where(filters or Filters())
-        result = self.vectors.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=k), where=where
-        )
+        with chroma_guard(self.settings):
+            result = self.vectors.query(
+                VectorStoreQuery(query_embedding=vector, similarity_top_k=k), where=where
+            )
         # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cos.
         return [
             (node_id, 1.0 + math.log(max(sim, 1e-12)))
@@ -455,10 +478,12 @@ class Store:
 
     def vector_ids(self, article_id: str) -> list[str]:
         """Chunk ids Chroma holds for one article (consistency checks)."""
-        return self._collection.get(where={"article_id": article_id}, include=[])["ids"]
+        with chroma_guard(self.settings):
+            return self._collection.get(where={"article_id": article_id}, include=[])["ids"]
 
     def vector_count(self) -> int:
-        return self._collection.count()
+        with chroma_guard(self.settings):
+            return self._collection.count()
 
     def problems(self) -> list[str]:
         """Inconsistencies between manifest, keyword index and Chroma; empty when healthy."""
@@ -474,15 +499,25 @@ class Store:
             ).fetchall()
             if bad:
                 found.append(f"{len(bad)} articles with missing chunks, e.g. {bad[0][0]}")
+            orphans = db.execute(
+                "SELECT count(*), min(c.id) FROM chunks c LEFT JOIN articles a"
+                " ON a.id = c.article_id WHERE a.id IS NULL"
+            ).fetchone()
+            if orphans[0]:
+                found.append(
+                    f"{orphans[0]} chunks belong to no article, e.g. {orphans[1]}"
+                    " (lost by concurrent writers: `rag index --rebuild` repairs it)"
+                )
             chunk_ids = {r for (r,) in db.execute("SELECT id FROM chunks")}
             fts = db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
         if fts != len(chunk_ids):
             found.append(f"keyword index has {fts} entries for {len(chunk_ids)} chunks")
         vector_ids: set[str] = set()
-        total = self._collection.count()
-        for offset in range(0, total, CHROMA_BATCH):
-            got = self._collection.get(include=[], limit=CHROMA_BATCH, offset=offset)
-            vector_ids.update(got["ids"])
+        with chroma_guard(self.settings):
+            total = self._collection.count()
+            for offset in range(0, total, CHROMA_BATCH):
+                got = self._collection.get(include=[], limit=CHROMA_BATCH, offset=offset)
+                vector_ids.update(got["ids"])
         if missing := chunk_ids - vector_ids:
             found.append(f"{len(missing)} chunks have no vector, e.g. {min(missing)}")
         if orphans := vector_ids - chunk_ids:
@@ -543,9 +578,11 @@ def wipe_index(settings: Settings) -> None:
         client = chroma_client(settings)
         if settings.collection in [c.name for c in client.list_collections()]:
             client.delete_collection(settings.collection)
-    except Exception:
+    except ConfigError:
+        raise
+    except Exception as err:
         if settings.chroma_url:
-            raise
+            raise StoreError(chroma_failure(settings, err)) from None
         shutil.rmtree(settings.index_dir / "chroma", ignore_errors=True)  # foreign files
 
 

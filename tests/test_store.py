@@ -12,7 +12,7 @@ from helpers import backend_settings, chroma_ids, manifest_states, open_store
 
 from rag.articles import Article
 from rag.chunking import chunk_text
-from rag.errors import IndexMismatch
+from rag.errors import IndexMismatch, StoreError
 from rag.settings import Settings
 from rag.store import Filters, Store, pick_terms, wipe_index
 
@@ -261,6 +261,33 @@ def test_problems_sees_a_vector_without_chunk(store: Store) -> None:
     """The consistency check itself must be able to fail."""
     store._collection.delete(ids=["copper:0"])
     assert any("no vector" in p for p in store.problems())
+
+
+def test_problems_sees_chunks_whose_article_row_is_gone(store: Store) -> None:
+    """What two unlocked writers left: "added", chunks and vectors there, the article row not."""
+    with store._tx() as db:
+        db.execute("DELETE FROM articles WHERE id = 'copper'")
+    assert any("chunks belong to no article, e.g. copper:0" in p for p in store.problems())
+
+
+def test_add_refuses_to_finish_when_its_pending_rows_vanished(
+    store: Store, embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer's recovery deleting our rows mid-write can no longer end in "added"."""
+    vector_store = type(store.vectors)  # a pydantic model: patch the class, not the instance
+    real_add = vector_store.add
+
+    def add_while_rows_vanish(self, nodes, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        with store._tx() as db:
+            db.execute("DELETE FROM articles WHERE state = 'pending'")
+        return real_add(self, nodes, **kwargs)
+
+    monkeypatch.setattr(vector_store, "add", add_while_rows_vanish)
+    late = Article(id="late", title="Late", text="A late article about llamas in Cusco. " * 3)
+    with pytest.raises(StoreError, match="1 of 1 articles being written vanished"):
+        add_articles(store, embedder, [late])
+    assert store.article("late") is None
+    assert "late:0" not in store.chunks(["late:0"])  # the chunk rows rolled back with it
 
 
 @pytest.mark.parametrize("change", [{"chunk_tokens": 99}, {"chunk_overlap": 7}])

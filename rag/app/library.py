@@ -15,6 +15,7 @@ from typing import Any
 from rag.answer import Engine
 from rag.app import render
 from rag.errors import RagError
+from rag.index_lock import IndexBusy, writing
 from rag.indexer import IndexReport, Progress, index_paths
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
@@ -84,6 +85,16 @@ def index_uploads(
     """Save uploaded files and index them; (report HTML, library rows)."""
     if not files:
         return render.index_report_html(None, []), library_rows(engine)
+    try:
+        with writing(engine.settings.index_dir, "app upload", wait=False):
+            return _index_uploads(engine, files, progress)
+    except IndexBusy as err:
+        return render.notice_html(f"Nothing was indexed: {err}"), library_rows(engine)
+
+
+def _index_uploads(
+    engine: Engine, files: list[str], progress: Callable[..., Any] | None
+) -> tuple[str, list[list[Any]]]:
     settings = engine.settings
     saved, rejected = save_uploads(files, settings.state_dir / "uploads", settings.max_upload_mb)
 
@@ -112,6 +123,10 @@ def remove_article(engine: Engine, article_id: str | None) -> tuple[str, list[li
     article = engine.store.article(article_id)
     if article is None:
         return render.notice_html("That article is not in the library."), library_rows(engine)
-    engine.store.remove([article_id])
+    try:
+        with writing(engine.settings.index_dir, "app removal", wait=False):
+            engine.store.remove([article_id])
+    except RagError as err:
+        return render.notice_html(f"Nothing was removed: {err}"), library_rows(engine)
     message = f"Removed {article.title or article.id}."
     return render.notice_html(message), library_rows(engine)
