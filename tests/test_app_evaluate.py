@@ -24,6 +24,7 @@ def test_eval_lists_bundled_sets_and_refuses_other_paths(eval_engine: Engine) ->
     choices = evaluate.question_sets(eval_engine)
     assert choices == [
         ("followups.jsonl (bundled)", "bundled:followups.jsonl"),
+        ("news-dev.jsonl (bundled)", "bundled:news-dev.jsonl"),
         ("seed.jsonl (bundled)", "bundled:seed.jsonl"),
     ]
     info = evaluate.describe_set(eval_engine, "bundled:seed.jsonl")
