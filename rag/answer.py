@@ -89,6 +89,7 @@ Event = Status | Sources | Token | Done
 
 ABSTAIN_TEXT = "The articles do not say."
 PROMPT_TOKENS_PER_S = 60.0  # the embedded model on 2 cores, until this process measures it
+RANK_CHUNKS_PER_ARTICLE = 3  # chunks retrieved per article ranked for the eval's metrics
 _REFUSAL = re.compile(
     r"articles do not say|do(?:es)? not (?:say|mention|contain|provide|specify|answer)|"
     r"no information|not (?:mentioned|stated|specified)|cannot answer|can't answer|"
@@ -173,14 +174,15 @@ def find_passages(
     today: str = "",
     timings: dict[str, float] | None = None,
 ) -> Found:
-    """Retrieve chunks to the eval depth and pick evidence sentences from the top `top_k`."""
+    """Retrieve chunks deep enough to rank `rank_depth` articles, and pick evidence sentences
+    from the top `top_k` chunks."""
     settings = engine.settings
     k = top_k or settings.top_k
     hits = retrieve(
         query,
         engine.store,
         engine.embedder,
-        k=max(k, settings.rank_depth),
+        k=max(k, settings.rank_depth * RANK_CHUNKS_PER_ARTICLE),
         candidates=max(settings.candidates, settings.rank_depth),
         hybrid=settings.hybrid if hybrid is None else hybrid,
         filters=filters,

@@ -115,3 +115,21 @@ def chunk_text(
             back += sizes[nxt]
         first = nxt
     return chunks
+
+
+CONTEXT = "title-v1"  # what embed_text adds; part of the index stamp
+CONTEXT_TITLE_TOKENS = 30
+
+
+def embed_text(title: str, chunk_text: str) -> str:
+    """What is embedded for a chunk: its article's title (cut short), then the chunk.
+
+    The title lets a chunk that never names its story match a question that does; the
+    chunk's offsets and the text shown to the LLM stay the article's own.
+    >>> embed_text("Peru kidnapping", "Six days later they were freed.")
+    'Peru kidnapping\n\nSix days later they were freed.'
+    """
+    words = title.split()
+    while words and estimate_tokens(" ".join(words)) > CONTEXT_TITLE_TOKENS:
+        words.pop()
+    return f"{' '.join(words)}\n\n{chunk_text}" if words else chunk_text

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.articles import Article, Skipped, find_files, load_file
-from rag.chunking import Chunk, chunk_text
+from rag.chunking import CONTEXT, Chunk, chunk_text, embed_text
 from rag.embeddings import Embedder
 from rag.index_lock import writing
 from rag.settings import Settings
@@ -50,6 +50,7 @@ def stamp_for(settings: Settings, embedder: Embedder) -> dict[str, str | int]:
         "embed_dim": embedder.dim,
         "chunk_tokens": settings.chunk_tokens,
         "chunk_overlap": settings.chunk_overlap,
+        "chunk_context": CONTEXT,
     }
 
 
@@ -190,7 +191,7 @@ def _write(
     report: IndexReport,
 ) -> int:
     """Embed a batch of articles, replace their old versions and store them."""
-    texts = [c.text for _, _, chunks in batch for c in chunks]
+    texts = [embed_text(a.title, c.text) for a, _, chunks in batch for c in chunks]
     vectors = embedder.embed_documents(texts)
     store.remove([a.id for a, is_update, _ in batch if is_update])
     items, pos = [], 0

@@ -474,6 +474,13 @@ class EmbeddedLLM:
         """Wall-clock seconds allowed for one reply (once the model is loaded)."""
         return self._settings.llm_deadline
 
+    def endpoint(self) -> tuple[str, str]:
+        """Start the server if needed; its OpenAI base URL and this process's API key (for
+        benchmarks that drive the same server through another client)."""
+        self.start()
+        assert self._client is not None
+        return self._client.base_url, self._client._secret
+
     def served_models(self, timeout: float) -> list[str]:
         """Start the server if needed; the model ids it lists."""
         self.start()

@@ -10,13 +10,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rag.answer import Answer, Sentence
+from rag.answer import Answer, Passage, Sentence
 from rag.questions import Evidence, Question
 from rag.text import normalize
 
 __all__ = [
     "METRICS",
     "aggregate",
+    "article_ranking",
     "best_f1",
     "conflict_surfaced",
     "correct_refusal",
@@ -84,6 +85,11 @@ def best_f1(answer_text: str, q: Question) -> float:
     """F1: the best token_f1 of the answer against each acceptable answer (answer_all joined)."""
     golds = list(q.answers) + ([" ".join(q.answer_all)] if q.answer_all else [])
     return max((token_f1(answer_text, g) for g in golds), default=0.0)
+
+
+def article_ranking(chunks: Sequence[Passage]) -> list[str]:
+    """Distinct article ids in the order their first chunk was ranked."""
+    return list(dict.fromkeys(c.article_id for c in chunks))
 
 
 def hit_at(k: int, ranked_article_ids: Sequence[str], gold_ids: Sequence[str]) -> float:
@@ -299,10 +305,11 @@ def false_disagreement(disagreement: bool) -> bool:
 def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -> dict[str, Any]:
     """Per-question metrics of one answer; None where a metric does not apply.
 
-    Retrieval metrics read `answer.retrieved` (ranked to the eval depth), not the passages
-    given to the LLM.
+    Retrieval metrics read `answer.retrieved` (ranked chunks, not the passages given to the
+    LLM): article metrics over its distinct articles in rank order, passage metrics over its
+    chunks.
     """
-    ranked = [p.article_id for p in answer.retrieved]
+    ranked = article_ranking(answer.retrieved)
     texts = [p.text for p in answer.retrieved]
     gold, snippets = q.gold_articles, q.snippets
     has_gold = bool(gold) and not q.unanswerable

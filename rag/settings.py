@@ -120,7 +120,7 @@ class Settings(BaseSettings):
         450, description="Budget of the whole answer prompt (instructions, evidence, question)."
     )
     rank_depth: int = Field(
-        10, description="Ranked chunks kept for scoring retrieval (eval), whatever top_k is."
+        10, description="Articles ranked for scoring retrieval (eval), whatever top_k is."
     )
     candidates: int = Field(20, description="Hits taken from each retriever before fusion.")
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval.")

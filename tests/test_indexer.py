@@ -438,3 +438,20 @@ def test_sigkill_mid_index_then_rerun_equals_a_clean_run(tmp_path: Path, moment:
     assert resumed.store.count_chunks() == clean.store.count_chunks() > N_KILL
     resumed.store.close()
     clean.store.close()
+
+
+def test_a_chunk_is_embedded_with_its_articles_title(env: Env, tmp_path: Path) -> None:
+    """Contextual chunks: the vector carries the title; the stored text stays the article's."""
+    from rag.chunking import embed_text
+
+    write_article(tmp_path / "c" / "quake.txt", sentences("aftershock", 6), title="Nepal quake")
+    env.index(tmp_path / "c")
+    chunk_ids = env.store.vector_ids("quake")
+    chunks = env.store.chunks(chunk_ids)
+    got = env.store._collection.get(ids=chunk_ids, include=["embeddings"])
+    for cid, vector in zip(got["ids"], got["embeddings"], strict=True):
+        text = chunks[cid].text
+        article = env.store.article("quake")
+        assert article is not None and article.text[chunks[cid].start : chunks[cid].end] == text
+        want = env.embedder.embed_query(embed_text("Nepal quake", text))
+        assert max(abs(a - b) for a, b in zip(vector, want, strict=True)) < 1e-6

@@ -132,3 +132,37 @@ def test_followups_have_history() -> None:
     questions, _ = load_questions(ROOT / "data" / "eval" / "followups.jsonl")
     assert len(questions) >= 6
     assert all(q.history and q.history[0]["role"] == "user" for q in questions)
+
+
+NEWS_CORPUS = ROOT.parent / "shared" / "corpora" / "news-10k.jsonl.gz"
+
+
+def test_news_dev_set_shape() -> None:
+    questions, errors = load_questions(ROOT / "data" / "eval" / "news-dev.jsonl")
+    assert errors == []
+    types = [q.type for q in questions]
+    assert len(questions) >= 120 and types.count("unanswerable") >= 25
+    assert types.count("multi") >= 20 and types.count("conflict") >= 10
+    assert len({a for q in questions for a in q.gold_articles}) >= 50
+    assert sum(1 for q in questions if q.question_date) >= 10
+    assert all(len(q.answer_all) >= 2 for q in questions if q.type == "conflict")
+
+
+@pytest.mark.slow
+def test_news_dev_snippets_are_verbatim_in_the_cleaned_articles() -> None:
+    if not NEWS_CORPUS.is_file():
+        pytest.skip("../shared/corpora/news-10k.jsonl.gz is not here")
+    from rag.articles import Article, load_file
+
+    questions, _ = load_questions(ROOT / "data" / "eval" / "news-dev.jsonl")
+    wanted = {a for q in questions for a in q.gold_articles}
+    texts = {
+        a.id: _flat(a.text)
+        for a in load_file(NEWS_CORPUS, 10**9)
+        if isinstance(a, Article) and a.id in wanted
+    }
+    for q in questions:
+        if not q.unanswerable:
+            assert is_correct(" ".join(q.snippets), q), q.id
+        for ev in q.evidence:
+            assert _flat(ev.snippet) in texts[ev.article], (q.id, ev.snippet)

@@ -173,11 +173,12 @@ def test_keyword_search_ranks_by_bm25_and_drops_non_matches(store: Store) -> Non
     assert hits, "the anchovy chunk must match"
     assert article_of(hits[0][0]) == "anchovy"
     assert all(score > 0 for _, score in hits)
-    # Only chunks containing a query word come back, never padding up to k.
+    # Only chunks containing a query word (or whose title does) come back, never padding.
     matched = store.chunks([cid for cid, _ in hits])
-    assert all(
-        {"anchovy", "catches", "fall"} & set(c.text.lower().split()) for c in matched.values()
-    )
+    words = {"anchovy", "catches", "fall"}
+    for c in matched.values():
+        title = store.article(c.article_id).title  # type: ignore[union-attr]
+        assert words & set(f"{title} {c.text}".lower().split())
     assert store.keyword_search("zeppelin quasar", k=10) == []
     assert store.keyword_search("what is the", k=10) == []  # stopwords only
     # FTS5 syntax in a question is quoted away, never a query error.
@@ -202,6 +203,34 @@ def test_keyword_search_prefers_the_chunk_with_more_matches(
     assert [article_of(cid) for cid, _ in hits] == ["many", "once"]
     assert hits[0][1] > hits[1][1] > 0
     assert len(store.keyword_search("copper", k=1)) == 1
+    store.close()
+
+
+def test_a_question_word_in_the_title_outweighs_one_in_the_body(
+    settings: Settings, embedder: FakeEmbedder
+) -> None:
+    store = open_store(settings, embedder)
+    body = " The council met on Tuesday and adjourned early after a long debate."
+    add_articles(
+        store,
+        embedder,
+        [
+            Article(
+                id="body",
+                title="Council news",
+                text="Zinc was discussed." + body,
+                date="2020-01-01",
+            ),
+            Article(
+                id="title", title="Zinc mine opens", text="A mine opened." + body, date="2020-01-01"
+            ),
+        ],
+    )
+    hits = store.keyword_search("zinc", k=10)
+    assert article_of(hits[0][0]) == "title"
+    for filtered in (False, True):  # the filtered SQL path weighs fields the same way
+        f = Filters(since="2000-01-01") if filtered else None
+        assert article_of(store.keyword_search("zinc", k=10, filters=f)[0][0]) == "title"
     store.close()
 
 
