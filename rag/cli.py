@@ -146,6 +146,8 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "notice": answer.notice,
         "citations": [asdict(c) for c in answer.citations],
         "sentences": [asdict(s) for s in answer.sentences],
+        "left_out": [asdict(s) for s in answer.left_out],
+        "disagreement": answer.disagreement,
         "passages": [
             {k: getattr(p, k) for k in ("n", "article_id", "title", "start", "end", "similarity")}
             for p in answer.passages
@@ -174,6 +176,8 @@ def print_sources(answer: Answer, out: Console) -> None:
     for s in answer.sentences:
         if not s.supported:
             out.print(f"[red]unsupported:[/] {escape(s.text)} ({escape(s.reason)})")
+    for s in answer.left_out:
+        out.print(f"[dim]left out:[/] {escape(s.text)} ({escape(s.reason)})")
 
 
 def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) -> Answer:

@@ -192,11 +192,18 @@ def test_ask_json_has_the_documented_shape(
     monkeypatch.setenv("RAG_LLM_BACKEND", "openai")
     monkeypatch.setenv("RAG_LLM_BASE_URL", llm_server.base_url)
     monkeypatch.setenv("RAG_LLM_API_KEY", "sk-cli-secret")
-    llm_server.responder = lambda r: f"They kidnapped 36 natural gas workers [{gas_passage(r)}]."
+    llm_server.responder = lambda r: json.dumps(
+        {
+            "answers": [{"answer": "36", "evidence": [gas_passage(r)]}],
+            "sentence": "Agents of Zorro took 36.",
+        }
+    )
     result = run(["ask", "How many natural gas workers were kidnapped?", "--json"])
     assert result.code == 0, result.text
     body = json.loads(result.out)
     assert {"answer", "abstained", "mode", "query", "citations", "timings"} <= set(body)
+    assert {"left_out", "disagreement", "sentences"} <= set(body)
+    assert body["left_out"][0]["text"] == "Agents of Zorro took 36."  # Zorro: in no sentence
     assert body["mode"] == "generated" and not body["abstained"] and "36" in body["answer"]
     [citation] = body["citations"]
     keys = {"n", "article_id", "title", "source", "date", "url", "text", "start", "end"}
