@@ -64,9 +64,15 @@ def eval_pipeline(
     if retrieval_only:
 
         def answer_fn(question: str, history: list[dict[str, str]], date: str) -> Answer:
-            retrieved, passages = find_passages(question, engine)
+            found = find_passages(question, engine, today=date)
             return Answer(
-                question, question, "", False, "extractive", passages=passages, retrieved=retrieved
+                question,
+                question,
+                "",
+                False,
+                "extractive",
+                passages=found.passages,
+                retrieved=found.retrieved,
             )
 
     else:

@@ -268,7 +268,7 @@ def answer_html(answer: Answer, turn: int) -> str:
     if answer.notice:
         head += f'<div class="rag-notice">{esc(answer.notice)}</div>'
     if answer.abstained:
-        return head + abstention_html(answer, turn)
+        return abstention_html(answer, turn, head)
     if answer.sentences:
         body = " ".join(_sentence_html(s, turn, cited, passages) for s in answer.sentences)
     else:
@@ -276,8 +276,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     return f'<div class="rag-answer">{head}<p>{body}</p></div>'
 
 
-def abstention_html(answer: Answer, turn: int) -> str:
-    """A clearly marked "not found" box offering the closest passages."""
+def abstention_html(answer: Answer, turn: int, head: str = "") -> str:
+    """A clearly marked "not found" box offering the closest passages (`head`: query line)."""
     text = answer.text or "The articles do not answer this question."
     items = "".join(
         f'<li><a class="rag-cite" href="#{ref(turn, "p", p.n)}">[{p.n}]</a> '
@@ -286,7 +286,7 @@ def abstention_html(answer: Answer, turn: int) -> str:
     )
     closest = f"<div>Closest passages:</div><ul>{items}</ul>" if items else ""
     return (
-        '<div class="rag-answer rag-abstain"><div class="rag-abstain-head">'
+        f'<div class="rag-answer rag-abstain">{head}<div class="rag-abstain-head">'
         "⚠ No answer found in the articles</div>"
         f"<p>{esc(text)}</p>{closest}</div>"
     )
