@@ -13,13 +13,7 @@ _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _RELATIVE = [
     (re.compile(r"\b(today|tonight|this morning|this afternoon)\b", re.I), (1, 0)),
     (re.compile(r"\byesterday\b|\blast night\b", re.I), (2, 0)),
-    (
-        re.compile(
-            r"\b(this|past) week(end)?\b|\bthese days\b|\bon (mon|tues|wednes|thurs|fri|satur|sun)day\b",
-            re.I,
-        ),
-        (8, 0),
-    ),  # noqa: E501
+    (re.compile(r"\b(this|past) week(end)?\b|\bthese days\b|\bon \w+day\b", re.I), (8, 0)),
     (re.compile(r"\blast week(end)?\b", re.I), (15, 0)),
     (re.compile(r"\b(this|past) month\b|\brecent(ly)?\b|\blatest\b|\bjust\b", re.I), (31, 0)),
     (re.compile(r"\blast month\b|\bearlier this (year|month)\b", re.I), (62, 0)),
