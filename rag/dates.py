@@ -29,6 +29,15 @@ def _iso(value: str) -> date | None:
         return None
 
 
+def is_relative(question: str) -> bool:
+    """Does the question count time from when it is asked ("this week", "recently")?
+
+    >>> is_relative("Who won the race this week?"), is_relative("Who won in 2019?")
+    (True, False)
+    """
+    return any(pattern.search(question) for pattern, _ in _RELATIVE)
+
+
 def date_window(question: str, question_date: str = "") -> tuple[str, str] | None:
     """(first, last) ISO dates the question is about, or None when it names no time.
 
