@@ -197,7 +197,7 @@ def main() -> int:
         if args.retrieval_only or q not in todo:
             from rag.answer import find_passages
 
-            found = find_passages(q.question, engine)
+            found = find_passages(q.question, engine, today=q.question_date or "")
             rankings["ours"][q.id] = list(dict.fromkeys(p.article_id for p in found.retrieved))
             continue
         events = answer_stream(q.question, engine, history=q.history, question_date=q.question_date)
