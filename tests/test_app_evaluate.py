@@ -71,14 +71,14 @@ def test_eval_run_report_runs_and_compare(eval_engine: Engine, tmp_path: Path) -
     upload = tmp_path / "small.jsonl"
     upload.write_text("\n".join(SMALL_SET) + "\n")
     key, _ = evaluate.save_upload(eval_engine, str(upload))
-    calls: list[tuple[tuple[int, int], str]] = []
+    calls: list[tuple[int, int]] = []
     view = evaluate.evaluate(
-        eval_engine, key, "first <b>", False, 2, True, lambda p, desc="": calls.append((p, desc))
+        eval_engine, key, "first <b>", False, 2, True, lambda done, total: calls.append((done, total))
     )
     runs = eval_engine.settings.state_dir / "runs"
     assert view.run_dir is not None and view.run_dir.parent == runs
     assert (view.run_dir / "summary.json").is_file() and (view.run_dir / "report.html").is_file()
-    assert calls[0][0] == (0, 3) and calls[-1][0] == (3, 3)
+    assert calls[0] == (0, 3) and calls[-1] == (3, 3)
     assert "line 2: not valid JSON" in view.status and "3 question(s)" in view.status
     summary = json.loads((view.run_dir / "summary.json").read_text())
     assert summary["counts"]["questions"] == 3 and summary["settings"]["top_k"] == 2

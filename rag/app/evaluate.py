@@ -2,7 +2,8 @@
 
 No Gradio here: `ui.py` wires these to components, tests call them directly, and the CLI's
 `rag eval` builds its pipeline with `eval_pipeline` too, so the app and the CLI evaluate the
-same thing. Runs are written to `<state dir>/runs/<YYYYmmdd-HHMMSS>-<name>/`.
+same thing. Runs are written to `settings.eval_runs_dir/<YYYYmmdd-HHMMSS>-<name>/` (by default
+`<index dir>/runs`, where `rag eval` writes too). `eval_jobs.py` runs them in the background.
 
 Question sets are named by keys, never by paths from the browser: `bundled:<file>` is a file in
 `settings.eval_dir` (data/eval), `uploaded:<file>` one saved from an upload; run choices are run
@@ -18,6 +19,7 @@ import logging
 import re
 import shutil
 import tempfile
+import threading
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +29,8 @@ from typing import Any
 
 from rag import evaluation
 from rag.answer import Answer, Engine, answer_stream, find_passages
-from rag.app import render
+from rag.app import eval_html
+from rag.app.render import notice_html
 from rag.errors import EvalFormatError, RagError
 from rag.questions import load_questions
 from rag.report import render_compare
@@ -35,11 +38,9 @@ from rag.report import render_compare
 log = logging.getLogger(__name__)
 
 EVAL_SUFFIXES = (".jsonl", ".csv")
-RUNS = "runs"
+DEFAULT_SET = "bundled:seed.jsonl"
 UPLOADED = "eval_sets"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-
-ProgressFn = Callable[..., Any]
 
 
 # -- the pipeline under test (shared with `rag eval`) ----------------------------------------
@@ -64,9 +65,15 @@ def eval_pipeline(
     if retrieval_only:
 
         def answer_fn(question: str, history: list[dict[str, str]], date: str) -> Answer:
-            retrieved, passages = find_passages(question, engine)
+            found = find_passages(question, engine, today=date)
             return Answer(
-                question, question, "", False, "extractive", passages=passages, retrieved=retrieved
+                question,
+                question,
+                "",
+                False,
+                "extractive",
+                passages=found.passages,
+                retrieved=found.retrieved,
             )
 
     else:
@@ -85,8 +92,8 @@ def eval_pipeline(
 
 
 def runs_dir(engine: Engine) -> Path:
-    """Where the app writes its runs: `<state dir>/runs` (never the working directory)."""
-    return engine.settings.state_dir / RUNS
+    """Where runs are written and listed: `settings.eval_runs_dir`, shared with `rag eval`."""
+    return engine.settings.eval_runs_dir
 
 
 def uploads_dir(engine: Engine) -> Path:
@@ -99,6 +106,12 @@ def _plain_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EVAL_SUFFIXES)
+
+
+def default_set(engine: Engine) -> str | None:
+    """The set the menu starts on: seed.jsonl (the README's numbers), else the first one."""
+    keys = [key for _, key in question_sets(engine)]
+    return DEFAULT_SET if DEFAULT_SET in keys else (keys[0] if keys else None)
 
 
 def question_sets(engine: Engine) -> list[tuple[str, str]]:
@@ -130,8 +143,8 @@ def describe_set(engine: Engine, key: str | None) -> str:
     try:
         questions, errors = load_questions(path)
     except EvalFormatError as err:
-        return render.notice_html(str(err))
-    return render.eval_set_html(path.name, dict(Counter(q.type for q in questions)), errors)
+        return notice_html(str(err))
+    return eval_html.eval_set_html(path.name, dict(Counter(q.type for q in questions)), errors)
 
 
 def safe_set_name(name: str) -> str:
@@ -154,20 +167,20 @@ def save_upload(engine: Engine, file: str | None) -> tuple[str | None, str]:
     name = safe_set_name(src.name)
     max_mb = engine.settings.max_upload_mb
     if not name.lower().endswith(EVAL_SUFFIXES):
-        return None, render.notice_html(f"{name}: question sets must be .jsonl or .csv.")
+        return None, notice_html(f"{name}: question sets must be .jsonl or .csv.")
     try:
         size = src.stat().st_size
     except OSError:
-        return None, render.notice_html(f"{name}: the upload could not be read.")
+        return None, notice_html(f"{name}: the upload could not be read.")
     if size > max_mb * 1024 * 1024:
-        return None, render.notice_html(f"{name}: larger than the {max_mb:g} MB upload limit.")
+        return None, notice_html(f"{name}: larger than the {max_mb:g} MB upload limit.")
     try:
         questions, errors = load_questions(src)
     except EvalFormatError as err:
-        return None, render.notice_html(f"{name}: {err}".replace(str(src), name))
+        return None, notice_html(f"{name}: {err}".replace(str(src), name))
     if not questions:
-        reasons = render.eval_set_html(name, {}, errors)
-        return None, render.notice_html(f"{name}: no valid question; nothing saved.") + reasons
+        reasons = eval_html.eval_set_html(name, {}, errors)
+        return None, notice_html(f"{name}: no valid question; nothing saved.") + reasons
     dest = uploads_dir(engine)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dest / name)
@@ -180,13 +193,17 @@ def save_upload(engine: Engine, file: str | None) -> tuple[str | None, str]:
 
 @dataclass
 class RunView:
-    """What the tab shows after a run: status, headline, the report inline, the download."""
+    """What the tab shows after a run: status, headline, the report inline, the download.
+
+    `cancelled`: the run stopped early; its finished rows are in `run_dir`, to resume.
+    """
 
     status: str
     summary: str
     report: str
     download: Path | None
     run_dir: Path | None
+    cancelled: bool = False
 
 
 _DOWNLOADS: Path | None = None
@@ -211,8 +228,8 @@ def run_view(run_dir: Path, status: str = "") -> RunView:
     report = (run_dir / evaluation.REPORT).read_text(encoding="utf-8")
     return RunView(
         status,
-        render.eval_summary_html(summary),
-        render.report_frame(report),
+        eval_html.eval_summary_html(summary),
+        eval_html.report_frame(report),
         download_copy(run_dir),
         run_dir,
     )
@@ -220,7 +237,7 @@ def run_view(run_dir: Path, status: str = "") -> RunView:
 
 def empty_view(message: str = "") -> RunView:
     """Nothing to show yet (or a message saying why)."""
-    status = render.notice_html(message) if message else ""
+    status = notice_html(message) if message else ""
     return RunView(status, "", "", None, None)
 
 
@@ -246,12 +263,14 @@ def evaluate(
     retrieval_only: bool = False,
     top_k: float | None = None,
     hybrid: bool | None = None,
-    progress: ProgressFn | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    resume: Path | None = None,
 ) -> RunView:
-    """The tab's Run handler: a question set through the chat's pipeline into
-    `<state dir>/runs`; its results.
+    """A question set through the chat's pipeline into `runs_dir`; its results.
 
-    progress, when given, is called like gr.Progress: ((done, total), desc=...).
+    progress(done, total) is called as questions finish; `cancel` stops the run after the
+    current question; `resume` continues a cancelled run's directory.
     """
     path = resolve_set(engine, key)
     if path is None:
@@ -261,7 +280,7 @@ def evaluate(
     except EvalFormatError as err:
         return empty_view(str(err))
     counts = dict(Counter(q.type for q in questions))
-    described = render.eval_set_html(path.name, counts, errors)
+    described = eval_html.eval_set_html(path.name, counts, errors)
     if not questions:
         return RunView(described, "", "", None, None)
     k = max(1, min(12, int(top_k))) if top_k else None
@@ -271,13 +290,6 @@ def evaluate(
     )
     summary["question_set"] = path.name
     run_name = (name or "").strip() or path.stem
-    if progress is not None:
-        progress((0, len(questions)), desc="Questions")
-
-    def on_progress(done: int, total: int) -> None:
-        if progress is not None:
-            progress((done, total), desc="Questions")
-
     try:
         run_dir = evaluation.run_eval(
             questions,
@@ -285,12 +297,16 @@ def evaluate(
             runs_dir(engine),
             name=run_name,
             settings_summary=summary,
-            progress=on_progress,
+            progress=progress,
             retrieval_only=retrieval_only,
+            resume=resume,
+            cancel=cancel,
         )
     except RagError as err:
-        return RunView(described + render.notice_html(str(err)), "", "", None, None)
-    status = render.eval_set_html(f"Finished {run_dir.name}", counts, errors)
+        return RunView(described + notice_html(str(err)), "", "", None, None)
+    if not (run_dir / evaluation.SUMMARY).is_file():
+        return RunView(described, "", "", None, run_dir, cancelled=True)
+    status = eval_html.eval_set_html(f"Finished {run_dir.name}", counts, errors)
     return run_view(run_dir, status)
 
 
@@ -342,14 +358,8 @@ def compare(engine: Engine, a: str | None, b: str | None) -> str:
     """Metric deltas B − A and the questions that flipped, as HTML."""
     run_a, run_b = resolve_run(engine, a), resolve_run(engine, b)
     if run_a is None or run_b is None:
-        return render.notice_html("Choose two finished runs to compare.")
+        return notice_html("Choose two finished runs to compare.")
     comparison = evaluation.compare_runs(run_a, run_b)
     for side in ("a", "b"):  # show run names, not where the server keeps them
         comparison[side]["run_dir"] = Path(comparison[side]["run_dir"]).name
     return f'<div class="rag-compare">{render_compare(comparison, fmt="html")}</div>'
-
-
-__all__ = [
-    "RunView", "compare", "describe_set", "eval_pipeline", "evaluate", "question_sets",
-    "resolve_run", "resolve_set", "run_choices", "run_picks", "run_view", "save_upload",
-]  # fmt: skip
