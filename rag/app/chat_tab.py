@@ -29,8 +29,8 @@ def build_tab(
     options: Options,
 ) -> None:
     """The Chat tab; on page load it reopens the browser's last conversation."""
-    session = gr.State(chat.new_session())
     with gr.Tab("Chat", id="chat"), gr.Row():
+        session = gr.State(chat.new_session())
         with gr.Column(scale=1, min_width=200):
             new_btn = gr.Button("New chat", variant="secondary", elem_id="new-chat")
             search = gr.Textbox(

@@ -102,7 +102,7 @@ def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options)
             run_b = gr.Dropdown(choices=runs, label="Run B", scale=3, elem_id="eval-run-b")
             compare_btn = gr.Button("Compare", scale=1, elem_id="eval-compare")
         compared = gr.HTML("", elem_id="eval-compare-view")
-    timer = gr.Timer(1.0, active=False)
+        timer = gr.Timer(1.0, active=False)
 
     def upload_set(file: str | None, current: str | None) -> tuple[Any, ...]:
         key, message = evaluate.save_upload(engine, file)

@@ -53,7 +53,7 @@ def build_tab(engine: Engine, options: Options, llm_line: gr.Markdown) -> None:
             options.since.render()
             options.until.render()
         llm_info = gr.Markdown(status_line)
-    timer = gr.Timer(2.0, active=True)
+        timer = gr.Timer(2.0, active=True)
 
     def tick() -> tuple[str, str, gr.Timer]:
         line, loading = chat.llm_status(engine)
