@@ -71,9 +71,9 @@ def test_eval_run_report_runs_and_compare(eval_engine: Engine, tmp_path: Path) -
     upload = tmp_path / "small.jsonl"
     upload.write_text("\n".join(SMALL_SET) + "\n")
     key, _ = evaluate.save_upload(eval_engine, str(upload))
-    calls: list[tuple[int, int]] = []
+    calls: list[tuple[int, ...]] = []
     view = evaluate.evaluate(
-        eval_engine, key, "first <b>", False, 2, True, lambda done, total: calls.append((done, total))
+        eval_engine, key, "first <b>", False, 2, True, lambda *done: calls.append(done)
     )
     runs = eval_engine.settings.state_dir / "runs"
     assert view.run_dir is not None and view.run_dir.parent == runs

@@ -144,7 +144,7 @@ def build_tab(
         return chat.open_chat(conversations, chat_id, bid)
 
     past.input(reopen, [past, browser_id], fresh[:4], api_name=False)
-    search.input(listed, [browser_id, search, session], [past], api_name=False, queue=False)
+    search.change(listed, [browser_id, search, session], [past], api_name=False)
 
     def rename(state: Session, bid: str, new_title: str) -> tuple[str, str]:
         return chat.rename_chat(conversations, state, bid, new_title), ""

@@ -18,6 +18,8 @@ from rag.answer import Engine
 from rag.app import eval_html, evaluate
 from rag.app.evaluate import RunView
 from rag.app.render import notice_html
+from rag.errors import EvalFormatError
+from rag.questions import load_questions
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +76,16 @@ class Runner:
         path = evaluate.resolve_set(self.engine, key)
         if path is None:
             return notice_html("Pick a question set first (or upload one).")
+        try:
+            total = len(load_questions(path)[0])
+        except EvalFormatError as err:
+            return notice_html(str(err))
         run_name = (name or "").strip() or path.stem
         options = (key, run_name, bool(retrieval_only), int(top_k or 0), bool(hybrid))
         with self._lock:
             if self.running:
                 return notice_html("An evaluation is already running: wait or cancel it.")
-            job = Job(run_name, options)
+            job = Job(run_name, options, total)
             self.job = job
         resume = self._resumable.pop(options, None)
         thread = threading.Thread(target=self._run, args=(job, resume), daemon=True)

@@ -185,11 +185,18 @@ def _marker(turn: int, n: int, cited: set[int], passages: set[int]) -> str:
 FLAG_TEXT = "⚑ not verified"
 LEFT_OUT_TEXT = "left out"
 CONFLICT_TEXT = "⇄ articles disagree"
-LEGEND = (
-    f"<b>{FLAG_TEXT}</b>: the cited passages do not back this sentence · "
-    f"<b>{LEFT_OUT_TEXT}</b>: the model said it but no article supports it, so it is not part"
-    f" of the answer · <b>{CONFLICT_TEXT}</b>: the sources give different figures or names"
-)
+LEGEND = {
+    "flag": f"<b>{FLAG_TEXT}</b>: the cited passages do not back this sentence",
+    "left": f"<b>{LEFT_OUT_TEXT}</b>: the model said it but no article supports it, so it is"
+    " not part of the answer",
+    "conflict": f"<b>{CONFLICT_TEXT}</b>: the sources give different figures or names",
+}
+
+
+def legend_html(kinds: Sequence[str]) -> str:
+    """What each label shown in an answer means, for those shown."""
+    shown = " · ".join(LEGEND[k] for k in kinds)
+    return f'<div class="rag-legend">Labels: {shown}</div>' if shown else ""
 
 
 def badge(kind: str, text: str) -> str:
@@ -250,12 +257,16 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
     if answer.disagreement:
         head += f"<div>{badge('conflict', CONFLICT_TEXT)}</div>"
     left_out = _left_out_html(answer.left_out)
-    flagged = any(not s.supported for s in answer.sentences)
-    legend = (
-        f'<div class="rag-legend">{LEGEND}</div>'
-        if left_out or flagged or answer.disagreement
-        else ""
-    )
+    kinds = [
+        kind
+        for kind, shown in (
+            ("flag", any(not s.supported for s in answer.sentences)),
+            ("left", bool(left_out)),
+            ("conflict", answer.disagreement),
+        )
+        if shown
+    ]
+    legend = legend_html(kinds)
     if answer.abstained:
         return head + abstention_html(answer, turn) + left_out + legend
     if answer.sentences:
