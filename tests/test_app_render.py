@@ -132,3 +132,30 @@ def test_answer_dict_round_trip() -> None:
 
 def test_esc_never_double_escapes() -> None:
     assert render.esc("group's [x] #1 & <b>") == ("group&#x27;s &#91;x&#93; &#35;1 &amp; &lt;b&gt;")
+
+
+def test_left_out_disagreement_and_copy_are_in_words() -> None:
+    answer = sample_answer()
+    answer.sentences = answer.sentences[:1]
+    answer.left_out = [Sentence("500 soldiers", [1], False, "“500 soldiers” is not in [1]")]
+    answer.disagreement = True
+    html = render.answer_html(answer, 0, copy="The workers were freed [1].\n\nSources: …")
+    assert render.badge("left", render.LEFT_OUT_TEXT) in html and "500 soldiers" in html
+    assert "(“500 soldiers” is not in &#91;1&#93;)" in html
+    assert render.CONFLICT_TEXT in html and "Labels: " in html
+    assert render.FLAG_TEXT not in html  # the legend names only the labels shown
+    assert 'href="#rag-copy"' in html and 'class="rag-copytext"' in html
+    assert_inert(html)
+    assert "rag-legend" not in render.answer_html(sample_answer().__class__(
+        "q", "q", "t", False, "generated"), 0)  # fmt: skip
+
+
+def test_pending_sources_and_viewer_way_back() -> None:
+    answer = sample_answer()
+    panel = panels.pending_sources_html(answer.passages, "Were they <freed>?", 2)
+    assert "rag-pending" in panel and 'data-rag-ref="rag-2-p-1"' in panel
+    assert "Were they &lt;freed&gt;?" in panel
+    assert_inert(panel)
+    viewer = panels.article_html("T", "S", "", "", "Some text here.", (0, 4))
+    assert "rag-viewer-open" in viewer and 'data-rag-ref="back"' in viewer
+    assert "rag-viewer-open" not in panels.viewer_empty()

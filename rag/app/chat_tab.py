@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from rag.answer import Engine
-from rag.app import chat, panels
+from rag.app import chat, history, panels
 from rag.app.chat import ChatView, Session
 from rag.app.settings_tab import Options
 from rag.chat import Conversations
@@ -106,7 +106,7 @@ def build_tab(
         )  # fmt: skip
 
     def listed(bid: str, query: str, state: Session | None) -> Any:
-        choices = chat.chat_choices(conversations, bid, query or "")
+        choices = history.chat_choices(conversations, bid, query or "")
         current = (state or {}).get("chat_id")
         shown = current in {chat_id for _, chat_id in choices}
         return gr.Radio(choices=choices, value=current if shown else None)
@@ -141,20 +141,20 @@ def build_tab(
         start_over(chat.new_chat, None, fresh, api_name=False, queue=False)
 
     def reopen(chat_id: str | None, bid: str) -> tuple[Any, ...]:
-        return chat.open_chat(conversations, chat_id, bid)
+        return history.open_chat(conversations, chat_id, bid)
 
     past.input(reopen, [past, browser_id], fresh[:4], api_name=False)
     search.change(listed, [browser_id, search, session], [past], api_name=False)
 
     def rename(state: Session, bid: str, new_title: str) -> tuple[str, str]:
-        return chat.rename_chat(conversations, state, bid, new_title), ""
+        return history.rename_chat(conversations, state, bid, new_title), ""
 
     rename_btn.click(rename, [session, browser_id, title], [chat_note, title], api_name=False).then(
         listed, [browser_id, search, session], [past], queue=False, api_name=False
     )
 
     def delete(state: Session, bid: str) -> tuple[Any, ...]:
-        note = chat.delete_chat(conversations, state, bid)
+        note = history.delete_chat(conversations, state, bid)
         if note != "Deleted.":
             return (note, *[gr.skip()] * 5)
         return (note, *chat.new_chat())
@@ -164,7 +164,7 @@ def build_tab(
     )
 
     def export(state: Session) -> tuple[Any, str]:
-        files = chat.export_chat(state)
+        files = history.export_chat(state)
         note = "" if files else "Nothing to export yet: ask a question first."
         return gr.File(value=files, visible=files is not None), note
 
@@ -172,9 +172,9 @@ def build_tab(
 
     def on_load(bid: str) -> tuple[Any, ...]:
         bid = bid or secrets.token_urlsafe(16)
-        chat_id = chat.last_chat_id(conversations, bid)
-        messages, panel, view, state = chat.open_chat(conversations, chat_id, bid)
-        choices = chat.chat_choices(conversations, bid)
+        chat_id = history.last_chat_id(conversations, bid)
+        messages, panel, view, state = history.open_chat(conversations, chat_id, bid)
+        choices = history.chat_choices(conversations, bid)
         return bid, gr.Radio(choices=choices, value=chat_id), messages, panel, view, state
 
     demo.load(

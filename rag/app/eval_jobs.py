@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import Engine
-from rag.app import eval_html, evaluate
+from rag.app import eval_html, eval_sets, evaluate
 from rag.app.evaluate import RunView
 from rag.app.render import notice_html
 from rag.errors import EvalFormatError
@@ -73,7 +73,7 @@ class Runner:
     ) -> str:
         """Start a run in the background (resuming a cancelled one with the same options);
         the status HTML."""
-        path = evaluate.resolve_set(self.engine, key)
+        path = eval_sets.resolve_set(self.engine, key)
         if path is None:
             return notice_html("Pick a question set first (or upload one).")
         try:

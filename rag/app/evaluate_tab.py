@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 from rag.answer import Engine
-from rag.app import evaluate
+from rag.app import eval_sets, evaluate
 from rag.app.eval_jobs import Runner
 from rag.app.settings_tab import Options
 
@@ -46,12 +46,12 @@ def _run_dropdowns(engine: Engine, newest: Path | None = None) -> tuple[Any, Any
 def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options) -> None:
     """The Evaluate tab; a page (re)load shows the evaluation that is running, if any."""
     settings = engine.settings
-    first_set = evaluate.default_set(engine)
+    first_set = eval_sets.default_set(engine)
     with gr.Tab("Evaluate", id="evaluate"):
         with gr.Row():
             with gr.Column(scale=3):
                 eval_set = gr.Dropdown(
-                    choices=evaluate.question_sets(engine),
+                    choices=eval_sets.question_sets(engine),
                     value=first_set,
                     label="Question set",
                     elem_id="eval-set",
@@ -59,12 +59,12 @@ def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options)
                 upload = gr.File(
                     label=f"…or upload a question set (.jsonl or .csv; up to "
                     f"{settings.max_upload_mb:g} MB)",
-                    file_types=list(evaluate.EVAL_SUFFIXES),
+                    file_types=list(eval_sets.EVAL_SUFFIXES),
                     type="filepath",
                     elem_id="eval-upload",
                     height=120,
                 )
-                info = gr.HTML(evaluate.describe_set(engine, first_set), elem_id="eval-info")
+                info = gr.HTML(eval_sets.describe_set(engine, first_set), elem_id="eval-info")
             with gr.Column(scale=2):
                 name = gr.Textbox(
                     label="Run name",
@@ -105,14 +105,14 @@ def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options)
         timer = gr.Timer(1.0, active=False)
 
     def upload_set(file: str | None, current: str | None) -> tuple[Any, ...]:
-        key, message = evaluate.save_upload(engine, file)
-        choices = evaluate.question_sets(engine)
+        key, message = eval_sets.save_upload(engine, file)
+        choices = eval_sets.question_sets(engine)
         return gr.Dropdown(choices=choices, value=key or current), message, None
 
     upload.upload(upload_set, [upload, eval_set], [eval_set, info, upload], api_name=False)
 
     def pick_set(key: str | None) -> str:
-        return evaluate.describe_set(engine, key)
+        return eval_sets.describe_set(engine, key)
 
     eval_set.input(pick_set, [eval_set], [info], api_name=False)
 
@@ -143,7 +143,7 @@ def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options)
     compare_btn.click(compare_runs, [run_a, run_b], [compared], api_name=False)
 
     def on_load() -> tuple[Any, ...]:
-        sets = gr.Dropdown(choices=evaluate.question_sets(engine))
+        sets = gr.Dropdown(choices=eval_sets.question_sets(engine))
         return runner.status_html(), gr.Timer(active=runner.running), sets, *_run_dropdowns(engine)
 
     demo.load(on_load, None, [status, timer, eval_set, run_a, run_b], api_name=False)
