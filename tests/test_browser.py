@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fake_llm import ScriptedLLM, free_port
-from helpers import cite_first_passage, gas_passage
+from helpers import GAS_QUESTION, scripted_reply
 
 import ui
 from rag.answer import open_engine
@@ -56,19 +56,6 @@ UPLOAD_ARTICLE = """<html><head><title>Alpaca herders of Puno</title>
 <p>The regional agriculture office said the alpaca herd grew by a tenth since last year.</p>
 </article></body></html>
 """
-GAS_QUESTION = "How many natural gas workers were kidnapped?"
-
-
-def scripted_reply(request: dict[str, Any]) -> str:
-    """The gas question gets a right answer and a made-up one (left out); others cite [1]."""
-    user = request["messages"][-1]["content"]
-    if GAS_QUESTION in user:
-        n = gas_passage(request)
-        answers = [{"answer": "36", "evidence": [n]}, {"answer": "500 soldiers", "evidence": [n]}]
-        return json.dumps({"answers": answers, "sentence": "36 workers were kidnapped."})
-    return cite_first_passage(request)
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app serving on 127.0.0.1:<free port>; yields its URL, settings and engine."""

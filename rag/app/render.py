@@ -239,7 +239,7 @@ def _tools_html(copy: str) -> str:
         return ""
     return (
         '<div class="rag-tools"><a class="rag-copy" href="#rag-copy" title="Copy the answer'
-        f' with its citations">⧉ Copy with citations</a><span class="rag-copytext">{esc(copy)}'
+        f' with its citations">Copy with citations</a><span class="rag-copytext">{esc(copy)}'
         "</span></div>"
     )
 
