@@ -158,7 +158,7 @@ def scripted_reply(request: dict[str, Any]) -> str:
     """Scripted LLM for the app: the gas question gets the right figure and a made-up one (which
     the verifier leaves out); everything else is answered by `cite_first_passage`."""
     user = request["messages"][-1]["content"]
-    if GAS_QUESTION in user:
+    if GAS_QUESTION in user and "Standalone query" not in user:
         n = gas_passage(request)
         answers = [{"answer": "36", "evidence": [n]}, {"answer": "500 soldiers", "evidence": [n]}]
         return json.dumps({"answers": answers, "sentence": "36 workers were kidnapped."})

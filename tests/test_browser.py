@@ -22,6 +22,7 @@ from helpers import GAS_QUESTION, scripted_reply
 
 import ui
 from rag.answer import open_engine
+from rag.app import render
 from rag.indexer import index_paths
 from rag.settings import Settings
 
@@ -272,7 +273,7 @@ def test_eight_concurrent_sessions(app: dict[str, Any]) -> None:
         reply = messages[1]["content"]
         reply = reply[0]["text"] if isinstance(reply, list) else reply
         assert re.search(r'href="#rag-0-[cp]-\d+"', reply), reply
-        assert f"For: <q>{ui.render.esc(questions[i])}</q>" in sources
+        assert f"For: <q>{render.esc(questions[i])}</q>" in sources
 
 
 EVAL_UPLOAD = "\n".join(
