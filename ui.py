@@ -39,10 +39,6 @@ from rag.index_lock import writing  # noqa: E402
 from rag.indexer import IndexReport, index_paths  # noqa: E402
 from rag.llm import EmbeddedLLM  # noqa: E402
 
-ANSWER_CONCURRENCY_ID = chat_tab.ANSWER_CONCURRENCY_ID
-INDEX_CONCURRENCY_ID = library_tab.INDEX_CONCURRENCY_ID
-EVAL_CONCURRENCY_ID = evaluate_tab.EVAL_CONCURRENCY_ID
-
 
 def build_app(
     engine: Engine, conversations: Conversations, secret: str, runner: Runner | None = None

@@ -8,6 +8,7 @@ import pytest
 
 import ui
 from rag.answer import Engine
+from rag.app import evaluate_tab
 from rag.chat import Conversations
 from rag.errors import ConfigError
 from rag.settings import Settings
@@ -32,7 +33,7 @@ def test_build_app_has_evaluate_endpoint(eval_engine: Engine, conversations: Con
     names = {d.api_name for d in demo.fns.values() if d.api_name}
     assert "evaluate" in names
     (run,) = [d for d in demo.fns.values() if d.api_name == "evaluate"]
-    assert run.concurrency_limit == 1 and run.concurrency_id == ui.EVAL_CONCURRENCY_ID
+    assert run.concurrency_limit == 1 and run.concurrency_id == evaluate_tab.EVAL_CONCURRENCY_ID
 
 
 def test_tabs_show_one_progress_indicator_and_seed_by_default(

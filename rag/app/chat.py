@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from rag.answer import Done, Engine, Sources, Status, Token, answer_stream
+from rag.answer import Answer, Done, Engine, Sources, Status, Token, answer_stream
 from rag.app import export, panels, render
 from rag.chat import Conversations
 from rag.errors import RagError
@@ -163,7 +163,7 @@ def _persist(
         log.error("could not save the conversation: %s", traceback.format_exc())
 
 
-def _turn_answer(session: Session, turn_no: int) -> Any:
+def _turn_answer(session: Session, turn_no: int) -> Answer | None:
     """The answer of a turn, or (while it is written) one holding the passages found so far."""
     turn = session["turns"][turn_no]
     if turn.get("answer"):
