@@ -26,7 +26,8 @@ from rag.app.render import (
 BACK_REF = "back"
 
 # Installed by the sources panel: one document-level click listener for every `#rag-…` anchor
-# (in the chat, the sources panel, the abstention box) that forwards the reference to Python.
+# (in the chat, the sources panel, the abstention box, the viewer's way back) that forwards
+# the reference to Python; the copy link instead copies its answer's text to the clipboard.
 SOURCES_JS = """
 window.__ragOpen = (ref) => trigger('click', {ref: ref});
 if (!window.__ragClickInstalled) {
