@@ -31,8 +31,9 @@ def main() -> None:
         questions, _ = load_questions(args.questions)
         scored = []
         for q in questions:
-            _, passages = find_passages(q.question, engine)
-            scored.append((max((p.similarity for p in passages), default=0.0), q.unanswerable))
+            found = find_passages(q.question, engine)
+            best = max((p.similarity for p in found.retrieved), default=0.0)
+            scored.append((best, q.unanswerable))
     answerable = sorted(s for s, u in scored if not u)
     unanswerable = sorted(s for s, u in scored if u)
     print(

@@ -1,6 +1,6 @@
 """Indexing throughput with the real embedder vs. the model's raw embedding throughput.
 
-    /work/venv/bin/python benchmarks/ingest.py --n 500
+    .venv/bin/python benchmarks/ingest.py --n 500
 
 Indexes the first N articles of the shared corpus into a temp index (index_paths, real
 all-MiniLM-L6-v2), then embeds the very same chunk texts in the very same batches straight

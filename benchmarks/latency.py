@@ -1,6 +1,6 @@
 """Retrieval latency (dense, BM25, hybrid) and LLM answer latency: our pipeline vs. the bare server.
 
-    /work/venv/bin/python benchmarks/latency.py [--skip-llm] [--skip-1000]
+    .venv/bin/python benchmarks/latency.py [--skip-llm] [--skip-1000]
 
 Retrieval: the bundled corpus (questions of data/eval/seed.jsonl) and the first 1,000 corpus
 articles (first 10 words of the first sentence of 50 seeded-random articles). The query
@@ -95,8 +95,11 @@ def ours(question: str, engine) -> dict:  # noqa: ANN001
     }
 
 
-def direct(messages: list[dict], llm, settings) -> dict:  # noqa: ANN001
+def direct(request: tuple[list[dict], dict], llm, settings) -> dict:  # noqa: ANN001
+    """The same messages and JSON schema sent straight to the server (no retrieval, no checks)."""
     import openai
+
+    messages, body = request
 
     client = openai.OpenAI(base_url=llm._client.base_url, api_key=llm._client._secret)
     t0 = time.perf_counter()
@@ -108,6 +111,7 @@ def direct(messages: list[dict], llm, settings) -> dict:  # noqa: ANN001
         temperature=0.0,
         stream=True,
         stream_options={"include_usage": True},
+        extra_body=body,
     )
     for chunk in stream:
         for choice in chunk.choices:
@@ -127,7 +131,10 @@ def direct(messages: list[dict], llm, settings) -> dict:  # noqa: ANN001
 
 
 def llm_section(store, qe, index_dir: Path, n_questions: int) -> None:  # noqa: ANN001
-    from rag.answer import Engine, build_messages, find_passages
+    from datetime import date
+
+    from rag import prompt
+    from rag.answer import Engine, find_passages
     from rag.llm import EmbeddedLLM
 
     settings = bench_settings(index_dir, llm_backend="embedded")
@@ -135,10 +142,13 @@ def llm_section(store, qe, index_dir: Path, n_questions: int) -> None:  # noqa: 
     rows = [json.loads(line) for line in (ROOT / "data/eval/seed.jsonl").open()]
     usable = []
     for r in rows:  # answerable questions that will not abstain (so the LLM is called)
-        _, passages = find_passages(r["question"], engine)
-        best = max((p.similarity for p in passages), default=0.0)
-        if r["type"] != "unanswerable" and best >= settings.abstain_threshold:
-            usable.append((r["id"], r["question"], build_messages(r["question"], passages, "")))
+        found = find_passages(r["question"], engine)
+        best = max((p.similarity for p in found.retrieved), default=0.0)
+        if r["type"] != "unanswerable" and best >= settings.abstain_threshold and found.passages:
+            today = date.today().isoformat()
+            messages = prompt.messages(r["question"], found.passages, today)
+            body = prompt.request_body([p.n for p in found.passages], embedded=True)
+            usable.append((r["id"], r["question"], (messages, body)))
     warm, picked = usable[n_questions], usable[:n_questions]
     results: dict[str, dict[str, list[dict]]] = {q: {"ours": [], "direct": []} for q, *_ in picked}
     loads = []
@@ -150,8 +160,8 @@ def llm_section(store, qe, index_dir: Path, n_questions: int) -> None:  # noqa: 
             loads.append(time.perf_counter() - t)
             direct(warm[2], llm, settings)  # caches the shared system-prompt prefix
             engine.llm = llm
-            for qid, question, messages in picked:
-                got = ours(question, engine) if mode == "ours" else direct(messages, llm, settings)
+            for qid, question, request in picked:
+                got = ours(question, engine) if mode == "ours" else direct(request, llm, settings)
                 results[qid][mode].append(got)
             engine.llm = None
             llm.close()

@@ -1,6 +1,6 @@
 """Index size, build time, memory and retrieval latency as the collection grows.
 
-    /work/venv/bin/python benchmarks/scale.py [--sizes 1000,3000,10000]
+    .venv/bin/python benchmarks/scale.py [--sizes 1000,3000,10000]
 
 Each size runs in a fresh child process (`scale.py --one N --json`) so peak RSS is per size.
 Vectors come from a deterministic 384-dim hashing embedder (benchmarks/common.py HashEmbedder,

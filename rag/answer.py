@@ -26,6 +26,7 @@ from rag.citations import (
     support_span,
     verify,
 )
+from rag.dates import date_window
 from rag.errors import LLMError
 from rag.llm import ChatLLM, EmbeddedLLM, make_llm
 from rag.retriever import Hit, retrieve
@@ -178,6 +179,7 @@ def find_passages(
     from the top `top_k` chunks."""
     settings = engine.settings
     k = top_k or settings.top_k
+    today = today or date.today().isoformat()
     hits = retrieve(
         query,
         engine.store,
@@ -186,6 +188,7 @@ def find_passages(
         candidates=max(settings.candidates, settings.rank_depth),
         hybrid=settings.hybrid if hybrid is None else hybrid,
         filters=filters,
+        window=date_window(query, today),
         timings=timings,
     )
     articles = {
@@ -198,7 +201,7 @@ def find_passages(
     ]
     doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
-    budget = evidence_budget(settings, query, today or date.today().isoformat())
+    budget = evidence_budget(settings, query, today)
     passages = evidence.select(hits[:k], articles, query, weights, budget, _header_tokens)
     return Found(ranked, passages, weights)
 

@@ -13,7 +13,7 @@ _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _RELATIVE = [
     (re.compile(r"\b(today|tonight|this morning|this afternoon)\b", re.I), (1, 0)),
     (re.compile(r"\byesterday\b|\blast night\b", re.I), (2, 0)),
-    (re.compile(r"\b(this|past) week(end)?\b|\bthese days\b|\bon (mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I), (8, 0)),  # noqa: E501
+    (re.compile(r"\b(this|past) week(end)?\b|\bthese days\b|\bon \w+day\b", re.I), (8, 0)),
     (re.compile(r"\blast week(end)?\b", re.I), (15, 0)),
     (re.compile(r"\b(this|past) month\b|\brecent(ly)?\b|\blatest\b|\bjust\b", re.I), (31, 0)),
     (re.compile(r"\blast month\b|\bearlier this (year|month)\b", re.I), (62, 0)),
@@ -27,6 +27,15 @@ def _iso(value: str) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def is_relative(question: str) -> bool:
+    """Does the question count time from when it is asked ("this week", "recently")?
+
+    >>> is_relative("Who won the race this week?"), is_relative("Who won in 2019?")
+    (True, False)
+    """
+    return any(pattern.search(question) for pattern, _ in _RELATIVE)
 
 
 def date_window(question: str, question_date: str = "") -> tuple[str, str] | None:

@@ -24,6 +24,7 @@ from rag.store import StoredArticle, strip_stopwords
 # Weights of the sentence score (tuned on the seed and news dev sets, benchmarks/evidence.py).
 OVERLAP_WEIGHT = 1.0
 RANK_WEIGHT = 0.15
+TITLE_CREDIT = 0.5  # a question term in the title only, not in the sentence
 MIN_SENTENCE_WORDS = 4
 MAX_SENTENCE_TOKENS = 90
 LINE_TOKENS = 3  # the "[n] " before each sentence
@@ -101,13 +102,22 @@ def candidates(hits: Sequence[Hit], articles: dict[str, StoredArticle]) -> list[
     return out
 
 
-def overlap(question_terms: set[str], sentence_terms: set[str], weights: dict[str, float]) -> float:
-    """Share of the question's IDF mass found in the sentence (0..1)."""
+def overlap(
+    question_terms: set[str],
+    sentence_terms: set[str],
+    weights: dict[str, float],
+    title_terms: set[str] | frozenset[str] = frozenset(),
+) -> float:
+    """Share of the question's IDF mass found in the sentence (0..1); a term found only in the
+    article's title counts `TITLE_CREDIT`, so sentences of one article do not all tie."""
     default = max(weights.values(), default=1.0) or 1.0
     total = sum(weights.get(t, default) for t in question_terms)
     if not total:
         return 0.0
-    return sum(weights.get(t, default) for t in question_terms & sentence_terms) / total
+    own = question_terms & sentence_terms
+    titled = (question_terms & title_terms) - own
+    found = sum(weights.get(t, default) for t in own)
+    return (found + TITLE_CREDIT * sum(weights.get(t, default) for t in titled)) / total
 
 
 def score(cands: Sequence[Candidate], question: str, weights: dict[str, float]) -> list[float]:
@@ -115,7 +125,7 @@ def score(cands: Sequence[Candidate], question: str, weights: dict[str, float]) 
     little for its chunk's rank in retrieval."""
     wanted = terms(question)
     return [
-        OVERLAP_WEIGHT * overlap(wanted, terms(c.text) | terms(c.article.title), weights)
+        OVERLAP_WEIGHT * overlap(wanted, terms(c.text), weights, terms(c.article.title))
         + RANK_WEIGHT / c.hit_rank
         for c in cands
     ]

@@ -1,7 +1,8 @@
 """The prompt, the output schema and the reading of the model's reply.
 
 The fixed instructions come first and never change, so the server's prompt cache reuses them;
-the numbered evidence sentences, today's date and the question follow. Constrained output is
+the numbered evidence sentences, today's date (for questions such as "this week") and
+the question follow. Constrained output is
 JSON: the answer phrases copied from the sentences, the ids of the sentences that state each,
 and one short sentence. The schema's enum allows only the ids actually shown.
 """
@@ -15,6 +16,7 @@ from typing import Any
 import jiter
 
 from rag.citations import Passage
+from rag.dates import is_relative
 from rag.verify import Proposal
 
 SYSTEM_PROMPT = """You answer questions about news articles using only the numbered sentences.
@@ -50,8 +52,9 @@ def header(title: str, source: str, date: str) -> str:
 
 
 def user_message(question: str, passages: Sequence[Passage], today: str) -> str:
-    """Today's date, the sentences grouped under their article's title, source and date."""
-    lines = [f"Today is {today}."]
+    """The sentences grouped under their article's title, source and date; today's date first
+    when the question counts time from it (elsewhere the model copied it as an answer)."""
+    lines = [f"Today is {today}."] if is_relative(question) else []
     current = None
     for p in passages:
         if p.article_id != current:

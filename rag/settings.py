@@ -125,10 +125,10 @@ class Settings(BaseSettings):
     rank_depth: int = Field(
         10, description="Articles ranked for scoring retrieval (eval), whatever top_k is."
     )
-    candidates: int = Field(20, description="Hits taken from each retriever before fusion.")
+    candidates: int = Field(30, description="Hits taken from each retriever before fusion.")
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval.")
     abstain_threshold: float = Field(
-        0.4,
+        0.25,
         description="Best dense similarity below which the answer abstains (calibrated with"
         " benchmarks/calibrate.py on data/eval/seed.jsonl).",
     )

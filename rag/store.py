@@ -30,9 +30,7 @@ TOKENIZE = "porter unicode61 remove_diacritics 2"
 # match this many chunks (measured: same hit@20 at 10,000 articles, p50 90 -> 30 ms).
 KEYWORD_POSTINGS_BUDGET = 20_000
 TITLE_WEIGHT = 2.0  # a question word in the article's title counts this many body matches
-RANK_CONFIG = (  # FTS5 keeps it: `ORDER BY rank` stays its fast path
-    f"INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('rank', 'bm25({TITLE_WEIGHT}, 1.0)')"
-)
+RANK_CONFIG = "INSERT INTO {table}({table}, rank) VALUES ('rank', 'bm25({weight}, 1.0)')"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -47,6 +45,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, text, tokenize = "{tokenize}");
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+"""
+# Whole articles for article-level BM25; an article's row id is its first chunk's `rid`.
+_ARTICLES_FTS = f"""
+CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, tokenize = "{TOKENIZE}");
+INSERT INTO articles_fts (rowid, title, text) SELECT min(c.rid), a.title, a.text
+    FROM articles a JOIN chunks c ON c.article_id = a.id WHERE a.state = 'ready' GROUP BY a.id;
 """
 _STOPWORDS = frozenset(
     [
@@ -173,10 +177,7 @@ class Store:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA.format(tokenize=TOKENIZE))
-            ranked = self._db.execute("SELECT 1 FROM chunks_fts_config WHERE k = 'rank'")
-            if ranked.fetchone() is None:  # a new index: title matches weigh more
-                with self._db:
-                    self._db.execute(RANK_CONFIG)
+            self._create_ranked_tables()
         except (OSError, sqlite3.Error) as err:
             raise StoreError(f"Cannot open the index in {index_dir}: {err}") from None
         self._lock = threading.RLock()
@@ -193,6 +194,21 @@ class Store:
         self.vectors = ChromaVectorStore(chroma_collection=self._collection)
 
     # -- opening ---------------------------------------------------------------------------
+
+    def _create_ranked_tables(self) -> None:
+        """Title-weighted ranking for both keyword tables; the article table is created (and
+        filled from an older index's rows) the first time."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            tables = {r for (r,) in self._db.execute("SELECT name FROM sqlite_master")}
+            if "articles_fts" not in tables:
+                for statement in _ARTICLES_FTS.split(";\n"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            for table in ("chunks_fts", "articles_fts"):
+                ranked = self._db.execute(f"SELECT 1 FROM {table}_config WHERE k = 'rank'")
+                if ranked.fetchone() is None:  # FTS5 keeps it: `ORDER BY rank` stays fast
+                    self._db.execute(RANK_CONFIG.format(table=table, weight=TITLE_WEIGHT))
 
     def _check_stamp(self) -> None:
         stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
@@ -289,15 +305,22 @@ class Store:
                 self.vectors.add(nodes[i : i + CHROMA_BATCH])
         with self._tx() as db:
             for a, chunks, _ in items:
+                rids = []
                 for c in chunks:
                     cur = db.execute(
                         'INSERT INTO chunks (id, article_id, idx, start, "end", text)'
                         " VALUES (?,?,?,?,?,?)",
                         (c.id, a.id, c.index, c.start, c.end, c.text),
                     )
+                    rids.append(cur.lastrowid)
                     db.execute(
                         "INSERT INTO chunks_fts (rowid, title, text) VALUES (?, ?, ?)",
                         (cur.lastrowid, a.title, c.text),
+                    )
+                if rids:
+                    db.execute(
+                        "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+                        (min(rids), a.title, a.text),
                     )
             cur = db.executemany(
                 "UPDATE articles SET state = 'ready' WHERE id = ? AND state = 'pending'",
@@ -335,6 +358,7 @@ class Store:
                     )
                 ]
                 db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", rids)
+                db.executemany("DELETE FROM articles_fts WHERE rowid = ?", rids)
                 db.execute(f"DELETE FROM chunks WHERE article_id IN ({marks})", part)
                 db.execute(f"DELETE FROM articles WHERE id IN ({marks})", part)
 
@@ -368,6 +392,20 @@ class Store:
             rows = self._db.execute(
                 "SELECT id, origin, content_hash, record_hash, title, source, date, url, author,"
                 f" n_chunks, {text} FROM articles WHERE state = 'ready' ORDER BY id"
+            ).fetchall()
+        return [StoredArticle(*row) for row in rows]
+
+    def articles_by_id(self, article_ids: Sequence[str] | set[str]) -> list[StoredArticle]:
+        """The ready articles among the ids, without their text."""
+        ids = list(article_ids)
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, origin, content_hash, record_hash, title, source, date, url, author,"
+                f" n_chunks, '' FROM articles WHERE state = 'ready' AND id IN ({marks})",
+                ids,
             ).fetchall()
         return [StoredArticle(*row) for row in rows]
 
@@ -425,26 +463,48 @@ class Store:
     def keyword_search(
         self, text: str, k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
-        """BM25 over chunk text (SQLite FTS5): [(chunk_id, score)], best first, no zero scores."""
+        """BM25 over chunks (SQLite FTS5): [(chunk_id, score)], best first, no zero scores."""
+        return self._bm25("chunks_fts", text, k, filters)
+
+    def article_search(
+        self, text: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        """BM25 over whole articles: [(article_id, score)], best first, no zero scores."""
+        found = self._bm25("articles_fts", text, k, filters)
+        if not found:
+            return []
+        by_chunk = dict(found)
+        marks = ",".join("?" * len(found))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id, article_id FROM chunks WHERE id IN ({marks})", list(by_chunk)
+            ).fetchall()
+        owner = dict(rows)
+        return [(owner[cid], score) for cid, score in found if cid in owner]
+
+    def _bm25(
+        self, table: str, text: str, k: int, filters: Filters | None
+    ) -> list[tuple[str, float]]:
+        """[(chunk_id, score)] of one FTS5 table whose row ids are chunk rids, best first."""
         terms = self._query_terms(text)
         if not terms:
             return []
         query = " OR ".join(f'"{t}"' for t in terms)
         if not filters:  # rank inside FTS5 first, then look up only the k winners
             sql = (
-                "SELECT c.id, -s.rank FROM (SELECT rowid, rank FROM chunks_fts"
-                " WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?) s"
+                f"SELECT c.id, -s.rank FROM (SELECT rowid, rank FROM {table}"
+                f" WHERE {table} MATCH ? ORDER BY rank LIMIT ?) s"
                 " JOIN chunks c ON c.rid = s.rowid ORDER BY s.rank"
             )
             with self._lock:
                 rows = self._db.execute(sql, (query, k)).fetchall()
             return [(cid, score) for cid, score in rows if score > 0]
         sql = (
-            "SELECT c.id, -chunks_fts.rank AS score FROM chunks_fts"
-            " JOIN chunks c ON c.rid = chunks_fts.rowid JOIN articles a ON a.id = c.article_id"
+            f"SELECT c.id, -{table}.rank AS score FROM {table}"
+            f" JOIN chunks c ON c.rid = {table}.rowid JOIN articles a ON a.id = c.article_id"
         )
         args: list[str | int] = [query]
-        conds = ["chunks_fts MATCH ?"]
+        conds = [f"{table} MATCH ?"]
         if filters.sources:
             conds.append(f"a.source IN ({','.join('?' * len(filters.sources))})")
             args.extend(filters.sources)
@@ -454,11 +514,46 @@ class Store:
         if filters.until:
             conds.append("a.date != '' AND a.date <= ?")
             args.append(filters.until)
-        sql += " WHERE " + " AND ".join(conds) + " ORDER BY chunks_fts.rank LIMIT ?"
+        sql += " WHERE " + " AND ".join(conds) + f" ORDER BY {table}.rank LIMIT ?"
         args.append(k)
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [(cid, score) for cid, score in rows if score > 0]
+
+    def best_chunks(self, text: str, article_id: str, k: int) -> list[str]:
+        """The article's chunk ids that best match the text by BM25 (its first chunks when
+        none match): a chunk to show for an article found by its whole text."""
+        terms = self._query_terms(text)
+        with self._lock:
+            rids = [
+                r
+                for (r,) in self._db.execute(
+                    "SELECT rid FROM chunks WHERE article_id = ? ORDER BY idx", (article_id,)
+                )
+            ]
+            ranked: list[int] = []
+            if terms and rids:
+                marks = ",".join("?" * len(rids))
+                query = " OR ".join(f'"{t}"' for t in terms)
+                ranked = [
+                    r
+                    for (r,) in self._db.execute(
+                        "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?"
+                        f" AND rowid IN ({marks})"
+                        " ORDER BY rank LIMIT ?",
+                        [query, *rids, k],
+                    )
+                ]
+            chosen = (ranked + [r for r in rids if r not in ranked])[:k]
+            if not chosen:
+                return []
+            marks = ",".join("?" * len(chosen))
+            ids = dict(
+                self._db.execute(
+                    f"SELECT rid, id FROM chunks WHERE rid IN ({marks})", chosen
+                ).fetchall()
+            )
+        return [ids[r] for r in chosen]
 
     def _query_terms(self, text: str) -> list[str]:
         """Index terms of the question (same tokenizer as the index), rarest first, within

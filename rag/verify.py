@@ -39,6 +39,7 @@ _ASKS_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _ASKS_WHEN = re.compile(r"^\s*(when|what (year|day|date|month|time))\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _ASKS_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 _TWO_PART = re.compile(
     r"\b(and|both)\b.*\b(how|what|who|which|where|when)\b|\beach\b", re.IGNORECASE
@@ -110,12 +111,24 @@ def key_terms(question: str) -> set[str]:
     return terms(question) - QUESTION_TERMS
 
 
-def coverage(question: str, sentences: Sequence[Passage], weights: dict[str, float]) -> float:
-    """Share of the question's key-term IDF mass in the sentences and their article titles."""
+def _terms_of(sentences: Sequence[Passage]) -> set[str]:
     found: set[str] = set()
     for s in sentences:
         found |= terms(s.text) | terms(s.title)
-    return overlap(key_terms(question), found, weights)
+    return found
+
+
+def asked_terms(question: str, passages: Sequence[Passage]) -> set[str]:
+    """The key terms an answer's sentences are checked for: those some shown sentence or title
+    uses (a question's own wording, 'meant to achieve', is not held against an answer), and
+    always its figures and names (a different year or person must not pass)."""
+    required = terms(" ".join(sorted(figures(question) | names(question))))
+    return key_terms(question) & (_terms_of(passages) | required)
+
+
+def coverage(wanted: set[str], sentences: Sequence[Passage], weights: dict[str, float]) -> float:
+    """Share of the wanted terms' IDF mass in the sentences and their article titles."""
+    return overlap(wanted, _terms_of(sentences), weights)
 
 
 def check_proposal(
@@ -141,10 +154,15 @@ def check_proposal(
         return Checked(phrase, ids, f"“{phrase}” only repeats the question")
     if not answer_kind_ok(question, phrase):
         return Checked(phrase, ids, f"“{phrase}” is not the kind of answer the question asks for")
-    own = max(overlap(key_terms(question), terms(p.text), weights) for p in holding)
+    wanted = asked_terms(question, passages)
+    own = max(overlap(wanted, terms(p.text), weights) for p in holding)
     context = _with_neighbours(holding, passages)
-    if own < SENTENCE_COVERAGE or coverage(question, context, weights) < threshold:
+    if own < SENTENCE_COVERAGE or coverage(wanted, context, weights) < threshold:
         return Checked(phrase, ids, "its sentences are not about what the question asks")
+    dated = " ".join(f"{p.text} {p.title} {p.date}" for p in context)
+    missing = sorted(y for y in _YEAR.findall(question) if y not in dated)
+    if missing:
+        return Checked(phrase, ids, f"its sentences are not about {', '.join(missing)}")
     return Checked(phrase, ids)
 
 

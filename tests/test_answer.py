@@ -79,11 +79,12 @@ def test_request_has_fixed_instructions_a_schema_of_shown_ids_and_the_date(
     indexed, llm_server
 ) -> None:
     llm_server.reply = reply()
-    answer = ask(QUESTION, engine_for(indexed, llm_server.base_url), question_date="2014-03-05")
+    asked = f"{QUESTION[:-1]} this month?"
+    answer = ask(asked, engine_for(indexed, llm_server.base_url), question_date="2014-03-05")
     request = llm_server.requests[-1]
     assert request["messages"][0] == {"role": "system", "content": SYSTEM_PROMPT}
     user = request["messages"][1]["content"]
-    assert user.startswith("Today is 2014-03-05.") and user.endswith(f"Question: {QUESTION}")
+    assert user.startswith("Today is 2014-03-05.") and user.endswith(f"Question: {asked}")
     schema = request["response_format"]["json_schema"]["schema"]
     items = schema["properties"]["answers"]["items"]["properties"]["evidence"]["items"]
     assert items["enum"] == [p.n for p in answer.passages]

@@ -20,7 +20,9 @@ def p(n: int, article: str, text: str) -> Passage:
 
 def test_sentences_are_grouped_under_their_article() -> None:
     text = user_message(
-        "Who?", [p(1, "a", "One."), p(2, "a", "Two."), p(3, "b", "Three.")], "2026-12-02"
+        "Who won this week?",
+        [p(1, "a", "One."), p(2, "a", "Two."), p(3, "b", "Three.")],
+        "2026-12-02",
     )
     assert text.splitlines() == [
         "Today is 2026-12-02.",
@@ -29,8 +31,9 @@ def test_sentences_are_grouped_under_their_article() -> None:
         "[2] Two.",
         "Article: Title b (Src, 2014-03-05)",
         "[3] Three.",
-        "Question: Who?",
+        "Question: Who won this week?",
     ]
+    assert not user_message("Who won?", [p(1, "a", "One.")], "2026-12-02").startswith("Today")
     assert messages("Who?", [], "x")[0] == {"role": "system", "content": SYSTEM_PROMPT}
 
 

@@ -13,9 +13,11 @@ from helpers import backend_settings, chroma_ids, manifest_states, open_store
 from rag.articles import Article
 from rag.chunking import chunk_text
 from rag.errors import IndexMismatch, StoreError
+from rag.indexer import index_paths
 from rag.settings import Settings
 from rag.store import Filters, Store, pick_terms, wipe_index
 
+BUNDLED = Path(__file__).resolve().parents[1] / "data" / "articles"
 ARTICLES = [
     Article(
         id="offensive",
@@ -451,3 +453,21 @@ def test_keyword_search_drops_common_terms_but_finds_the_rare_one(
     assert hits and {article_of(cid) for cid, _ in hits} == {"anchovy"}  # no plain "Peru" hits
     monkeypatch.setattr("rag.store.KEYWORD_POSTINGS_BUDGET", 10_000)
     assert len({article_of(cid) for cid, _ in store.keyword_search("Peru's anchovy", k=10)}) > 1
+
+
+def test_article_keyword_index_follows_adds_and_removals_and_fills_an_older_index(
+    tmp_path: Path,
+) -> None:
+    """article_search sees whole articles; an index made before the table existed gets it."""
+    settings = Settings(index_dir=tmp_path / "idx", llm_backend="none")
+    embedder = FakeEmbedder()
+    store = open_store(settings, embedder)
+    index_paths([BUNDLED], store, embedder, settings)
+    found = [a for a, _ in store.article_search("Camisea ransom kidnapping", 5)]
+    assert found and len(found) == len(set(found))
+    store._db.execute("DROP TABLE articles_fts")  # as an index written before this table
+    store.close()
+    again = open_store(settings, embedder)
+    assert [a for a, _ in again.article_search("Camisea ransom kidnapping", 5)] == found
+    again.remove([found[0]])
+    assert found[0] not in [a for a, _ in again.article_search("Camisea ransom kidnapping", 5)]

@@ -9,6 +9,7 @@ from rag.citations import CITATION, Passage, figures, fold, names
 from rag.verify import (
     Proposal,
     answer_kind_ok,
+    asked_terms,
     check_proposal,
     decide,
     echoes_question,
@@ -143,3 +144,19 @@ def test_no_shown_sentence_states_a_figure_or_name_its_sentences_lack(
         assert figures(claim_text) <= figures(text) | figures(question)
         known = fold(text + " " + question + " " + " ".join(p.title for p in cited))
         assert all(n in known for n in names(claim_text) - {"sources", "disagree"})
+
+
+def test_question_wording_no_sentence_uses_is_not_held_against_an_answer() -> None:
+    question = "What was the kidnapping of the gas workers meant to achieve?"
+    assert asked_terms(question, GAS) == {"kidnap", "ga", "worker"}
+    got = check_proposal(question, Proposal("La Convencion", [1]), GAS, WEIGHTS)
+    assert got.ok, got.reason
+
+
+def test_a_year_or_name_the_question_asks_about_is_always_required() -> None:
+    wanted = asked_terms("How many gas workers did Rebels kidnap in 2019?", GAS)
+    assert {"2019", "rebel"} <= wanted
+    question = "How many natural gas workers were kidnapped in La Convencion in 2019?"
+    got = check_proposal(question, Proposal("36", [1]), GAS, WEIGHTS)
+    assert got.reason == "its sentences are not about 2019"
+    assert check_proposal(question.replace("2019", "2020"), Proposal("36", [1]), GAS, WEIGHTS).ok

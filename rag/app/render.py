@@ -268,7 +268,7 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
     ]
     legend = legend_html(kinds)
     if answer.abstained:
-        return head + abstention_html(answer, turn) + left_out + legend
+        return abstention_html(answer, turn, head, left_out + legend)
     if answer.sentences:
         body = " ".join(_sentence_html(s, turn, cited, passages) for s in answer.sentences)
     else:
@@ -277,8 +277,9 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
     return f'<div class="rag-answer">{head}<p>{body}</p>{tail}</div>'
 
 
-def abstention_html(answer: Answer, turn: int) -> str:
-    """A clearly marked "not found" box offering the closest passages."""
+def abstention_html(answer: Answer, turn: int, head: str = "", tail: str = "") -> str:
+    """A clearly marked "not found" box offering the closest passages (`head`: query line,
+    `tail`: the left-out claims and their legend)."""
     text = answer.text or "The articles do not answer this question."
     items = "".join(
         f'<li><a class="rag-cite" href="#{ref(turn, "p", p.n)}">[{p.n}]</a> '
@@ -287,9 +288,9 @@ def abstention_html(answer: Answer, turn: int) -> str:
     )
     closest = f"<div>Closest passages:</div><ul>{items}</ul>" if items else ""
     return (
-        '<div class="rag-answer rag-abstain"><div class="rag-abstain-head">'
+        f'<div class="rag-answer rag-abstain">{head}<div class="rag-abstain-head">'
         "⚠ No answer found in the articles</div>"
-        f"<p>{esc(text)}</p>{closest}</div>"
+        f"<p>{esc(text)}</p>{closest}{tail}</div>"
     )
 
 
