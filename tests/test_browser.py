@@ -57,6 +57,8 @@ UPLOAD_ARTICLE = """<html><head><title>Alpaca herders of Puno</title>
 <p>The regional agriculture office said the alpaca herd grew by a tenth since last year.</p>
 </article></body></html>
 """
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app serving on 127.0.0.1:<free port>; yields its URL, settings and engine."""
