@@ -176,7 +176,8 @@ def _index_paths(
     total = sum(len(c) for _, _, c in todo)
     done = 0
     if progress:
-        progress(Progress(0, total, f"{len(todo)} articles to embed"))
+        noun = "article" if len(todo) == 1 else "articles"
+        progress(Progress(0, total, f"Embedding {len(todo)} {noun} ({total} passages)…"))
     batch: list[tuple[Article, bool, list[Chunk]]] = []
     for i, entry in enumerate(todo):
         batch.append(entry)
