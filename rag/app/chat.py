@@ -174,10 +174,8 @@ def _turn_answer(session: Session, turn_no: int) -> Answer | None:
 
 
 def open_ref(engine: Engine, ref: str, session: Session | None) -> tuple[str, str]:
-    """A clicked [n] marker or source: (article viewer, sources panel of that answer).
-
-    Anything else (the viewer's "back" link included) closes the viewer.
-    """
+    """A clicked [n] marker or source: (article viewer, sources panel of that answer); anything
+    else (the viewer's "back" link included) closes the viewer."""
     session = session or new_session()
     parsed = render.parse_ref(ref or "")
     if parsed is None or parsed[0] >= len(session["turns"]):

@@ -92,10 +92,8 @@ def runs_dir(engine: Engine) -> Path:
 
 @dataclass
 class RunView:
-    """What the tab shows after a run: status, headline, the report inline, the download.
-
-    `cancelled`: the run stopped early; its finished rows are in `run_dir`, to resume.
-    """
+    """What the tab shows after a run: status, headline, the report inline, the download;
+    `cancelled`: it stopped early, its finished rows are in `run_dir` to resume."""
 
     status: str
     summary: str
@@ -166,11 +164,8 @@ def evaluate(
     cancel: threading.Event | None = None,
     resume: Path | None = None,
 ) -> RunView:
-    """A question set through the chat's pipeline into `runs_dir`; its results.
-
-    progress(done, total) is called as questions finish; `cancel` stops the run after the
-    current question; `resume` continues a cancelled run's directory.
-    """
+    """A question set through the chat's pipeline into `runs_dir` (progress(done, total) as
+    questions finish; `cancel` stops after the current one; `resume` continues a run)."""
     path = resolve_set(engine, key)
     if path is None:
         return empty_view("Pick a question set first (or upload one).")

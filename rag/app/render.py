@@ -112,10 +112,12 @@ def link_with_fragment(url: str, sentence: str) -> str | None:
 
 
 def meta_line(source: str, date: str) -> str:
+    """'Source · date', escaped, leaving out whichever is empty."""
     return " · ".join(esc(x) for x in (source, date) if x)
 
 
 def ext_link(url: str | None) -> str:
+    """' · original ↗' linking to a safe URL in a new tab, or nothing."""
     if not url:
         return ""
     return (
@@ -154,6 +156,7 @@ def support_sentence(citation: Citation) -> str:
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """The text on one line, cut at a word before `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
