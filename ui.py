@@ -40,11 +40,9 @@ from rag.indexer import IndexReport, index_paths  # noqa: E402
 from rag.llm import EmbeddedLLM  # noqa: E402
 
 
-def build_app(
-    engine: Engine, conversations: Conversations, secret: str, runner: Runner | None = None
-) -> gr.Blocks:
+def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.Blocks:
     """The Blocks app: Chat, Library, Evaluate and Settings tabs, each built by its module."""
-    runner = runner or Runner(engine)
+    runner = Runner(engine)  # the app's one evaluation slot, shared by every browser tab
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as demo:
         browser_id = gr.BrowserState("", storage_key="rag_browser_id", secret=secret)
         llm_line = gr.Markdown(chat.llm_status(engine)[0], elem_id="llm-status")
