@@ -152,6 +152,14 @@ class Conversations:
             turns.append({"role": role, "content": content, "answer": answer})
         return turns
 
+    def rename(self, chat_id: str, title: str) -> None:
+        """Give a chat a new title (blank titles are ignored)."""
+        title = " ".join(title.split())[:TITLE_CHARS]
+        if not title:
+            return
+        with self._lock, self._db:
+            self._db.execute("UPDATE chats SET title = ? WHERE id = ?", (title, chat_id))
+
     def delete(self, chat_id: str) -> None:
         """Forget a chat and its messages."""
         with self._lock, self._db:

@@ -307,7 +307,7 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
         run_dir = evaluation.run_eval(
             questions,
             answer_fn,
-            args.out,
+            args.out or settings.eval_runs_dir,
             name=args.name,
             settings_summary=summary,
             parallel=args.parallel,
@@ -372,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval, no LLM")
     p.add_argument("--name", default="run", help="a name for the run directory")
     p.add_argument("--top-k", type=int, help="passages given to the LLM")
-    p.add_argument("--out", type=Path, default=Path("runs"), help="where runs are written")
+    p.add_argument("--out", type=Path, help="where runs are written (default <index dir>/runs)")
     p.add_argument("--parallel", type=int, default=1, help="questions at once (remote LLMs)")
     p.add_argument("--resume", type=Path, help="continue a killed run in this directory")
     p.add_argument("--judge-url", help="OpenAI-compatible server (…/v1) that judges citations")

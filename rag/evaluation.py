@@ -233,11 +233,13 @@ def run_eval(
     retrieval_only: bool = False,
     resume: Path | None = None,
     judge: Judge | None = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Answer each question not yet in the run, append rows as they finish, write summary + report.
 
     The run directory is `resume`, or `out_dir` itself when it already holds a run, or a new
-    `out_dir/<YYYYmmdd-HHMMSS>-<name>`. Returns the run directory.
+    `out_dir/<YYYYmmdd-HHMMSS>-<name>`. Returns the run directory. Once `cancel` is set, no
+    further question starts; the finished rows stay for a resumed run, and no summary is written.
     """
     out_dir = Path(out_dir)
     if resume is not None:
@@ -273,6 +275,8 @@ def run_eval(
 
         def work(q: Question) -> None:
             nonlocal finished
+            if cancel is not None and cancel.is_set():
+                return
             row = _answer_one(q, answer_fn, retrieval_only)
             if judge is not None:
                 row = judge_row(row, judge)
@@ -296,7 +300,8 @@ def run_eval(
             for q in todo:
                 work(q)
 
-    write_summary(run_dir)
+    if cancel is None or not cancel.is_set() or finished == total:
+        write_summary(run_dir)
     return run_dir
 
 

@@ -125,14 +125,18 @@ def index_paths(
     *,
     prune: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    meta: dict[str, str] | None = None,
 ) -> IndexReport:
     """Index files and folders into the store; safe to interrupt and re-run at any point.
 
+    `meta` ({"source": …, "date": …}) replaces those fields of every article read, where given.
     Runs under the index's writer lock: the caller's, or taken here (IndexBusy when another
     writer holds it; callers that would rather wait take it first with `index_lock.writing`).
     """
     with writing(store.settings.index_dir, "indexing", wait=False):
-        return _index_paths(paths, store, embedder, settings, prune=prune, progress=progress)
+        return _index_paths(
+            paths, store, embedder, settings, prune=prune, progress=progress, meta=meta or {}
+        )
 
 
 def _index_paths(
@@ -143,12 +147,18 @@ def _index_paths(
     *,
     prune: bool,
     progress: Callable[[Progress], None] | None,
+    meta: dict[str, str],
 ) -> IndexReport:
     report = IndexReport(recovered=store.recover())
     known = {a.id: a for a in store.articles()}
     files = find_files(paths)
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
-    loaded = (item for path in files for item in load_file(path, max_bytes))
+    given = {k: v.strip() for k, v in meta.items() if k in ("source", "date") and v.strip()}
+    loaded = (
+        replace(item, **given) if given and isinstance(item, Article) else item
+        for path in files
+        for item in load_file(path, max_bytes)
+    )
 
     todo: list[tuple[Article, bool, list[Chunk]]] = []
     taken: dict[str, str] = {}
@@ -166,7 +176,8 @@ def _index_paths(
     total = sum(len(c) for _, _, c in todo)
     done = 0
     if progress:
-        progress(Progress(0, total, f"{len(todo)} articles to embed"))
+        noun = "article" if len(todo) == 1 else "articles"
+        progress(Progress(0, total, f"Embedding {len(todo)} {noun} ({total} passages)…"))
     batch: list[tuple[Article, bool, list[Chunk]]] = []
     for i, entry in enumerate(todo):
         batch.append(entry)

@@ -251,11 +251,11 @@ def render_report(summary: dict, rows: Sequence[dict]) -> str:
         f"{esc(counts.get('questions', 0))} questions · {esc(counts.get('errors', 0))} errors · "
         f"{esc(counts.get('abstained', 0))} abstained · {esc(summary.get('run_dir', ''))}</p>"
         f"<h2>Summary</h2><p class=small>{esc(_HOW_TO_READ.format(depth=depth))}</p>"
-        f"{_summary_table(summary)}"
+        f"<div class=scroll>{_summary_table(summary)}</div>"
         f"<h2>By question type</h2><div class=scroll>{_type_table(summary)}</div>"
         f"<h2>Plots</h2>{images}"
         f"<h2>Questions (failures first)</h2><div class=scroll>{_question_rows(rows)}</div>"
-        f"<h2>Settings</h2><table>{settings}</table></body></html>"
+        f"<h2>Settings</h2><div class=scroll><table>{settings}</table></div></body></html>"
     )
 
 

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     eval_dir: Path = Field(
         Path("data/eval"), description="Bundled question sets listed in the app's Evaluate tab."
     )
+    runs_dir: Path | None = Field(
+        None, description="Where eval runs go (app and `rag eval`); default <data dir>/runs."
+    )
     chroma_url: str | None = Field(
         None, description="Use a Chroma server (http://host:port) instead of the embedded store."
     )
@@ -152,3 +155,8 @@ class Settings(BaseSettings):
     def state_dir(self) -> Path:
         """Conversations and uploads live here."""
         return self.data_dir or self.index_dir
+
+    @property
+    def eval_runs_dir(self) -> Path:
+        """Where eval runs are written: `runs_dir`, else `<state dir>/runs` (index/runs)."""
+        return self.runs_dir or self.state_dir / "runs"

@@ -149,3 +149,17 @@ def sentence_id(request: dict, text: str) -> int:
 def gas_passage(request: dict) -> int:
     """The number of the sentence that holds the kidnapping in this request."""
     return sentence_id(request, "36 natural gas workers")
+
+
+GAS_QUESTION = "How many natural gas workers were kidnapped?"
+
+
+def scripted_reply(request: dict[str, Any]) -> str:
+    """Scripted LLM for the app: the gas question gets the right figure and a made-up one (which
+    the verifier leaves out); everything else is answered by `cite_first_passage`."""
+    user = request["messages"][-1]["content"]
+    if GAS_QUESTION in user and "Standalone query" not in user:
+        n = gas_passage(request)
+        answers = [{"answer": "36", "evidence": [n]}, {"answer": "500 soldiers", "evidence": [n]}]
+        return json.dumps({"answers": answers, "sentence": "36 workers were kidnapped."})
+    return cite_first_passage(request)

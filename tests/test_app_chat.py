@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from fake_llm import ScriptedLLM
 
 from rag.answer import Engine
-from rag.app import chat, render
+from rag.app import chat, export, history, render
 from rag.chat import Conversations
 from rag.llm import EmbeddedLLM
 
@@ -54,10 +55,10 @@ def test_respond_streams_then_cites(engine: Engine, conversations: Conversations
     assert "rag-focus" not in chat.open_ref(engine, "garbage", None)[0]
 
     # reopening: the owner gets the chat back, anyone else gets nothing
-    messages2, sources2, _, reopened = chat.open_chat(conversations, chat_id, "b1")
+    messages2, sources2, _, reopened = history.open_chat(conversations, chat_id, "b1")
     assert len(reopened["turns"]) == 2 and messages2[1] == messages[1]
-    assert chat.open_chat(conversations, chat_id, "intruder")[3]["turns"] == []
-    assert chat.chat_choices(conversations, "b1")[0][1] == chat_id
+    assert history.open_chat(conversations, chat_id, "intruder")[3]["turns"] == []
+    assert history.chat_choices(conversations, "b1")[0][1] == chat_id
     assert chat.history_of(reopened)[0]["role"] == "user"
 
 
@@ -103,3 +104,45 @@ def test_llm_status(engine: Engine, tmp_path: Path) -> None:
     embedded = Engine(engine.settings, engine.store, engine.embedder, EmbeddedLLM(engine.settings))
     line, loading = chat.llm_status(embedded)
     assert loading and "Loading model…" in line
+
+
+def test_sources_come_before_the_answer(engine: Engine, conversations: Conversations) -> None:
+    views = run(chat.respond(engine, conversations, "What offensive is Peru preparing?", None, "b"))
+    pending = [v for v in views if "rag-pending" in v[1]]
+    assert pending, "no view showed the sources while the answer was written"
+    assert "rag-status" in pending[0][0][-1]["content"]  # still waiting for the answer
+    assert "rag-pending" not in views[-1][1]
+    passages = views[-1][2]["turns"][0]["answer"]["passages"]
+    waiting = {"chat_id": None, "turns": [{"question": "q", "passages": passages}]}
+    viewer, panel = chat.open_ref(engine, "rag-0-p-1", waiting)  # opens before the answer
+    assert "rag-focus" in viewer and "rag-pending" in panel
+
+
+def test_history_rename_delete_search_and_export(
+    engine: Engine, conversations: Conversations
+) -> None:
+    first = run(chat.respond(engine, conversations, "What offensive is Peru preparing?", None, "b"))
+    session = first[-1][2]
+    run(chat.respond(engine, conversations, "Who claimed the kidnapping?", None, "b"))
+    assert history.last_chat_id(conversations, "b") != session["chat_id"]  # newest first
+    assert len(history.chat_choices(conversations, "b")) == 2
+    ((label, chat_id),) = history.chat_choices(conversations, "b", "OFFENSIVE peru")
+    assert chat_id == session["chat_id"] and label.startswith("What offensive is Peru preparing?")
+    assert "Renamed" in history.rename_chat(conversations, session, "b", "  Peru  plans ")
+    assert history.chat_choices(conversations, "b", "plans")[0][0].startswith("Peru plans · ")
+    assert "Open a past" in history.rename_chat(conversations, session, "intruder", "x")
+    assert "Open a past" in history.delete_chat(conversations, session, "intruder")
+
+    md_path, json_path = history.export_chat(session) or []
+    markdown = Path(md_path).read_text()
+    answer = render.answer_from_dict(session["turns"][0]["answer"])
+    n = answer.citations[0].n
+    assert markdown.startswith("# What offensive is Peru preparing?\n\n## What offensive")
+    assert f"[^1-{n}]: {answer.citations[0].title} — " in markdown and "“" in markdown
+    assert json.loads(Path(json_path).read_text())["turns"][0]["question"].startswith("What")
+    copied = export.copy_text(answer)
+    assert f"\n\nSources:\n[{n}] {answer.citations[0].title}" in copied
+    assert history.export_chat(chat.new_session()) is None
+
+    assert "Deleted" in history.delete_chat(conversations, session, "b")
+    assert len(history.chat_choices(conversations, "b")) == 1

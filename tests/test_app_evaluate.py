@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from fake_llm import ScriptedLLM
 from helpers import EVAL_DIR, TagCollector
 
+from rag import evaluation
 from rag.answer import Engine
-from rag.app import evaluate
+from rag.app import eval_html, eval_sets, evaluate
+from rag.app.eval_jobs import Job, Runner
 
 SMALL_SET = [
     '{"id": "k1", "question": "How many natural gas workers were kidnapped in La Convencion?", '
@@ -21,19 +27,19 @@ SMALL_SET = [
 
 
 def test_eval_lists_bundled_sets_and_refuses_other_paths(eval_engine: Engine) -> None:
-    choices = evaluate.question_sets(eval_engine)
+    choices = eval_sets.question_sets(eval_engine)
     assert choices == [
         ("followups.jsonl (bundled)", "bundled:followups.jsonl"),
         ("news-dev.jsonl (bundled)", "bundled:news-dev.jsonl"),
         ("seed.jsonl (bundled)", "bundled:seed.jsonl"),
     ]
-    info = evaluate.describe_set(eval_engine, "bundled:seed.jsonl")
+    info = eval_sets.describe_set(eval_engine, "bundled:seed.jsonl")
     assert "<strong>seed.jsonl</strong>: 66 question(s)" in info and "12 unanswerable" in info
-    assert evaluate.resolve_set(eval_engine, "bundled:seed.jsonl") == EVAL_DIR / "seed.jsonl"
+    assert eval_sets.resolve_set(eval_engine, "bundled:seed.jsonl") == EVAL_DIR / "seed.jsonl"
     for key in ("bundled:../eval/seed.jsonl", "bundled:/etc/passwd", "other:seed.jsonl",
                 "bundled:README.md", "uploaded:seed.jsonl", "", None):  # fmt: skip
-        assert evaluate.resolve_set(eval_engine, key) is None, key
-    assert "Pick a question set" in evaluate.describe_set(eval_engine, "bundled:nope.jsonl")
+        assert eval_sets.resolve_set(eval_engine, key) is None, key
+    assert "Pick a question set" in eval_sets.describe_set(eval_engine, "bundled:nope.jsonl")
 
 
 def test_eval_upload_keeps_good_rows_and_refuses_bad_files(eval_engine: Engine,
@@ -42,14 +48,14 @@ def test_eval_upload_keeps_good_rows_and_refuses_bad_files(eval_engine: Engine,
     inbox.mkdir()
     good = inbox / "my set <1>.jsonl"
     good.write_text("\n".join(SMALL_SET) + "\n")
-    key, message = evaluate.save_upload(eval_engine, str(good))
+    key, message = eval_sets.save_upload(eval_engine, str(good))
     assert key == "uploaded:my_set_1.jsonl"
     assert (eval_engine.settings.state_dir / "eval_sets" / "my_set_1.jsonl").is_file()
     assert "3 question(s)" in message and "line 2: not valid JSON" in message
-    assert ("my_set_1.jsonl (uploaded)", key) in evaluate.question_sets(eval_engine)
+    assert ("my_set_1.jsonl (uploaded)", key) in eval_sets.question_sets(eval_engine)
     csv = inbox / "qs.csv"
     csv.write_text('id,question,answer\nc1,"How many workers?",36\n')
-    assert evaluate.save_upload(eval_engine, str(csv))[0] == "uploaded:qs.csv"
+    assert eval_sets.save_upload(eval_engine, str(csv))[0] == "uploaded:qs.csv"
 
     exe = inbox / "tool.exe"
     exe.write_bytes(b"MZ")
@@ -61,24 +67,24 @@ def test_eval_upload_keeps_good_rows_and_refuses_bad_files(eval_engine: Engine,
     latin.write_bytes("question,answer\nCaf\xe9?,x\n".encode("latin-1"))
     for path, reason in ((exe, "must be .jsonl or .csv"), (big, "upload limit"),
                          (empty, "no valid question"), (latin, "not UTF-8")):  # fmt: skip
-        key, message = evaluate.save_upload(eval_engine, str(path))
+        key, message = eval_sets.save_upload(eval_engine, str(path))
         assert key is None and reason in message, (path, message)
         assert str(inbox) not in message  # no server paths in messages
-    assert evaluate.save_upload(eval_engine, None)[0] is None
+    assert eval_sets.save_upload(eval_engine, None)[0] is None
 
 
 def test_eval_run_report_runs_and_compare(eval_engine: Engine, tmp_path: Path) -> None:
     upload = tmp_path / "small.jsonl"
     upload.write_text("\n".join(SMALL_SET) + "\n")
-    key, _ = evaluate.save_upload(eval_engine, str(upload))
-    calls: list[tuple[tuple[int, int], str]] = []
+    key, _ = eval_sets.save_upload(eval_engine, str(upload))
+    calls: list[tuple[int, ...]] = []
     view = evaluate.evaluate(
-        eval_engine, key, "first <b>", False, 2, True, lambda p, desc="": calls.append((p, desc))
+        eval_engine, key, "first <b>", False, 2, True, lambda *done: calls.append(done)
     )
     runs = eval_engine.settings.state_dir / "runs"
     assert view.run_dir is not None and view.run_dir.parent == runs
     assert (view.run_dir / "summary.json").is_file() and (view.run_dir / "report.html").is_file()
-    assert calls[0][0] == (0, 3) and calls[-1][0] == (3, 3)
+    assert calls[0] == (0, 3) and calls[-1] == (3, 3)
     assert "line 2: not valid JSON" in view.status and "3 question(s)" in view.status
     summary = json.loads((view.run_dir / "summary.json").read_text())
     assert summary["counts"]["questions"] == 3 and summary["settings"]["top_k"] == 2
@@ -133,3 +139,55 @@ def test_eval_run_without_a_set_or_llm(eval_engine: Engine, tmp_path: Path) -> N
     top3 = {p.chunk_id for p in answer.retrieved[:3]}
     assert {p.chunk_id for p in answer.passages} <= top3
     assert evaluate.run_choices(eval_engine) == []
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Poll until predicate() holds (the run is in a background thread)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_background_run_reports_eta_cancels_and_resumes(
+    eval_engine: Engine, llm: ScriptedLLM
+) -> None:
+    runner = Runner(eval_engine)
+    assert "Pick a question set" in runner.start("bundled:nope.jsonl", "", False, 2, True)
+    assert "No evaluation is running" in runner.cancel()
+    llm.mode, llm.delay = "slow", 0.3
+    try:
+        runner.start("bundled:followups.jsonl", "", False, 2, True)
+        assert runner.running and "already running" in runner.start(
+            "bundled:followups.jsonl", "", False, 2, True
+        )
+        job = runner.job
+        assert job is not None
+        wait_until(lambda: job.done >= 1)
+        assert re.search(r"\d of 8 questions · about \d+ s left", runner.status_html())
+        runner.cancel()
+        wait_until(lambda: not runner.running)
+        assert job.state == "cancelled" and job.view is not None and job.view.run_dir
+        run_dir = job.view.run_dir
+        kept = len(evaluation.read_rows(run_dir))
+        assert 1 <= kept < 8 and "answered are kept" in runner.status_html()
+        llm.mode = "ok"
+        runner.start("bundled:followups.jsonl", "", False, 2, True)  # resumes the same run
+        wait_until(lambda: not runner.running, 120)
+    finally:
+        llm.mode = "ok"
+    assert runner.job is not None and runner.job.state == "finished"
+    assert runner.job.view is not None and runner.job.view.run_dir == run_dir
+    assert len(evaluation.read_rows(run_dir)) == 8 and (run_dir / "summary.json").is_file()
+    assert run_dir.parent == eval_engine.settings.eval_runs_dir
+
+
+def test_eta_is_the_mean_duration_times_what_is_left() -> None:
+    job = Job("x", (), total=10)
+    job.progress(2, 10)  # resumed with 2 done: no duration yet
+    assert job.eta() is None
+    job.durations = [2.0, 4.0]
+    job.done = 4
+    assert job.eta() == 18.0
+    assert eval_html.duration(45) == "45 s" and eval_html.duration(600) == "10 min"
+    assert eval_html.duration(3900) == "1 h 5 min"

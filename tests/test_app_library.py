@@ -51,7 +51,7 @@ def test_upload_index_and_remove(engine: Engine, tmp_path: Path) -> None:
     assert "Removed Llamas of Puno" in message and len(rows3) == len(rows) - 1
     assert "not in the library" in library.remove_article(engine, article_id)[0]
     assert "Choose" in library.remove_article(engine, None)[0]
-    assert "Uploaded files" in library.index_uploads(engine, None)[0]
+    assert "Choose one or more files" in library.index_uploads(engine, None)[0]
 
 
 def test_library_rows(engine: Engine) -> None:
@@ -59,3 +59,24 @@ def test_library_rows(engine: Engine) -> None:
     assert len(rows) >= 5 and all(len(r) == len(library.LIBRARY_HEADERS) for r in rows)
     assert {r[4] for r in rows} == {a.id for a in engine.store.articles()}
     assert len(library.article_choices(engine)) == len(rows)
+
+
+def test_upload_with_source_and_date_names_titles(engine: Engine, tmp_path: Path) -> None:
+    page = tmp_path / "andes_llama_festival.html"
+    page.write_text(
+        "<html><head><title>Andes_llama festival</title>"
+        '<meta property="og:site_name" content="Puno Times">'
+        '<meta name="date" content="2023-07-09"></head><body><article><h1>Andes_llama festival'
+        "</h1><p>The llama festival of the high Andes drew 3,000 herders to Puno this July, "
+        "the organisers said on Sunday.</p><p>Prizes went to the best-groomed llamas of the "
+        "region, and a parade crossed the main square.</p></article></body></html>"
+    )
+    source, date = library.upload_defaults([str(page)], 1.0)
+    assert date == "2023-07-09"
+    assert "is not a date like" in library.index_uploads(engine, [str(page)], None, "", "31 Foo")[0]
+    report, rows = library.index_uploads(engine, [str(page)], None, "Andes Wire", "2024-02-03")
+    assert "Andes&#95;llama festival</li>" in report  # the title, escaped once
+    assert "&amp;#95;" not in report and "andes_llama_festival" not in report.lower()
+    row = next(r for r in rows if r[0] == "Andes_llama festival")
+    assert row[1:3] == ["Andes Wire", "2024-02-03"]
+    library.remove_article(engine, row[4])

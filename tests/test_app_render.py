@@ -5,11 +5,11 @@ from __future__ import annotations
 from helpers import TagCollector
 
 from rag.answer import Answer, Citation, Passage, Sentence
-from rag.app import render
+from rag.app import library, panels, render
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> ![i](http://evil.test/x.png)'
 ALLOWED_TAGS = {"div", "p", "a", "span", "q", "mark", "strong", "ul", "li", "details", "summary"}
-ALLOWED_TAGS |= {"h4"}
+ALLOWED_TAGS |= {"h4", "b"}
 
 
 def assert_inert(markup: str) -> None:
@@ -50,6 +50,8 @@ def test_answer_html_markers_unsupported_and_query() -> None:
     assert '<a class="rag-cite" href="#rag-3-c-1"' in html
     assert "The workers were freed <a" in html and "[1]</a>." in html
     assert 'class="rag-unsupported" title="No passage says so."' in html
+    assert render.FLAG_TEXT in html and "(No passage says so.)" in html  # in words, no hover
+    assert "rag-legend" in html
     assert "Searched for: <q>Were the gas workers freed?</q>" in html
     assert_inert(html)
 
@@ -63,11 +65,11 @@ def test_everything_is_escaped() -> None:
     answer.notice = XSS
     for markup in (
         render.answer_html(answer, 0),
-        render.sources_html(answer, 0),
+        panels.sources_html(answer, 0),
         render.streaming_html(XSS, XSS),
         render.error_html(XSS),
-        render.article_html(XSS, XSS, XSS, XSS, XSS, (2, 20), (5, 9)),
-        render.index_report_html(None, [(XSS, XSS)]),
+        panels.article_html(XSS, XSS, XSS, XSS, XSS, (2, 20), (5, 9)),
+        library.report_html(None, None, [(XSS, XSS)]),  # type: ignore[arg-type]
     ):
         assert_inert(markup)
         assert "<script" not in markup and "<img" not in markup and "](" not in markup
@@ -80,12 +82,12 @@ def test_abstention_offers_closest_passages() -> None:
     html = render.answer_html(answer, 0)
     assert "No answer found in the articles" in html and "rag-abstain" in html
     assert 'href="#rag-0-p-1"' in html and 'href="#rag-0-p-2"' in html
-    panel = render.sources_html(answer, 0)
+    panel = panels.sources_html(answer, 0)
     assert "<details" in panel and " open>" in panel and "Closest passages (2)" in panel
 
 
 def test_sources_panel() -> None:
-    panel = render.sources_html(sample_answer(), 0, active="rag-0-c-1")
+    panel = panels.sources_html(sample_answer(), 0, active="rag-0-c-1")
     assert 'class="rag-src rag-active" data-rag-ref="rag-0-c-1"' in panel
     assert '<mark class="rag-support">The workers were freed after six days.</mark>' in panel
     assert (
@@ -96,18 +98,18 @@ def test_sources_panel() -> None:
     assert "Retrieved but not cited (1)" in panel and 'data-rag-ref="rag-0-p-2"' in panel
     assert "javascript:" not in panel  # unsafe URL: no link at all
     assert_inert(panel)
-    assert "Ask a question" in render.sources_html(None, 0)
+    assert "Ask a question" in panels.sources_html(None, 0)
 
 
 def test_article_viewer_highlights_passage_and_support() -> None:
     text = "Before. Passage one. Support here. After."
-    html = render.article_html("T", "S", "2020-01-01", "http://x.test/p", text, (8, 34), (21, 34))
+    html = panels.article_html("T", "S", "2020-01-01", "http://x.test/p", text, (8, 34), (21, 34))
     assert (
         'Before. <mark class="rag-focus">Passage one. '
         '<mark class="rag-support">Support here.</mark></mark> After.'
     ) in html
     assert "http://x.test/p#:~:text=Support%20here" in html
-    assert "rag-focus" not in render.article_html("T", "", "", "", text)
+    assert "rag-focus" not in panels.article_html("T", "", "", "", text)
 
 
 def test_text_fragment_and_refs() -> None:
@@ -130,3 +132,30 @@ def test_answer_dict_round_trip() -> None:
 
 def test_esc_never_double_escapes() -> None:
     assert render.esc("group's [x] #1 & <b>") == ("group&#x27;s &#91;x&#93; &#35;1 &amp; &lt;b&gt;")
+
+
+def test_left_out_disagreement_and_copy_are_in_words() -> None:
+    answer = sample_answer()
+    answer.sentences = answer.sentences[:1]
+    answer.left_out = [Sentence("500 soldiers", [1], False, "“500 soldiers” is not in [1]")]
+    answer.disagreement = True
+    html = render.answer_html(answer, 0, copy="The workers were freed [1].\n\nSources: …")
+    assert render.badge("left", render.LEFT_OUT_TEXT) in html and "500 soldiers" in html
+    assert "(“500 soldiers” is not in &#91;1&#93;)" in html
+    assert render.CONFLICT_TEXT in html and "Labels: " in html
+    assert render.FLAG_TEXT not in html  # the legend names only the labels shown
+    assert 'href="#rag-copy"' in html and 'class="rag-copytext"' in html
+    assert_inert(html)
+    assert "rag-legend" not in render.answer_html(sample_answer().__class__(
+        "q", "q", "t", False, "generated"), 0)  # fmt: skip
+
+
+def test_pending_sources_and_viewer_way_back() -> None:
+    answer = sample_answer()
+    panel = panels.pending_sources_html(answer.passages, "Were they <freed>?", 2)
+    assert "rag-pending" in panel and 'data-rag-ref="rag-2-p-1"' in panel
+    assert "Were they &lt;freed&gt;?" in panel
+    assert_inert(panel)
+    viewer = panels.article_html("T", "S", "", "", "Some text here.", (0, 4))
+    assert "rag-viewer-open" in viewer and 'data-rag-ref="back"' in viewer
+    assert "rag-viewer-open" not in panels.viewer_empty()

@@ -6,6 +6,7 @@ into a temporary index, and the scripted LLM (answers from passage [1], cited).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -17,10 +18,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fake_llm import ScriptedLLM, free_port
-from helpers import cite_first_passage
+from helpers import GAS_QUESTION, scripted_reply
 
 import ui
 from rag.answer import open_engine
+from rag.app import render
 from rag.indexer import index_paths
 from rag.settings import Settings
 
@@ -48,12 +50,12 @@ The quokka census on Rottnest Island counted 12,000 quokkas this year
 <script>window.__xss=1</script>.
 Rangers said the quokka population recovered after the dry summer. ![x](https://evil.example/md.png)
 """
-UPLOAD_ARTICLE = """Title: Alpaca herders of Puno
-Source: Andes Wire
-Date: 2024-05-01
-
-The alpaca herders of Puno counted 4,000 alpacas this spring in the high plains.
-The regional agriculture office said the alpaca herd grew by a tenth since last year.
+UPLOAD_ARTICLE = """<html><head><title>Alpaca herders of Puno</title>
+<meta name="date" content="2024-05-01"></head><body><article>
+<h1>Alpaca herders of Puno</h1>
+<p>The alpaca herders of Puno counted 4,000 alpacas this spring in the high plains.</p>
+<p>The regional agriculture office said the alpaca herd grew by a tenth since last year.</p>
+</article></body></html>
 """
 
 
@@ -62,7 +64,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app serving on 127.0.0.1:<free port>; yields its URL, settings and engine."""
     tmp = tmp_path_factory.mktemp("browser")
     llm = ScriptedLLM()
-    llm.responder = cite_first_passage
+    llm.responder = scripted_reply
     llm.start()
     settings = Settings(
         llm_backend="openai",
@@ -87,6 +89,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "settings": settings,
             "engine": engine,
             "tmp": tmp,
+            "llm": llm,
         }
     finally:
         demo.close()
@@ -106,17 +109,24 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any, app: dict[str, Any]) -> Iterator[Any]:
-    """A fresh browser context (own localStorage) on the app; records every request made."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def open_page(browser: Any, url: str, **options: Any) -> Any:
+    """A page in a fresh browser context (own localStorage) on the app; records its requests."""
+    options = {"viewport": {"width": 1400, "height": 1000}, **options}
+    context = browser.new_context(**options)
     page = context.new_page()
     page.requests = []  # type: ignore[attr-defined]
     page.on("request", lambda r: page.requests.append(r.url))
-    page.goto(app["url"])
+    page.goto(url)
     page.wait_for_selector("#question textarea")
+    return page
+
+
+@pytest.fixture
+def page(browser: Any, app: dict[str, Any]) -> Iterator[Any]:
+    """A fresh browser context on the app, 1400×1000, light colour scheme."""
+    page = open_page(browser, app["url"])
     yield page
-    context.close()
+    page.context.close()
 
 
 def ask(page: Any, question: str, answers_before: int) -> Any:
@@ -145,6 +155,8 @@ def test_ask_click_citation_follow_up(page: Any) -> None:
     assert page.query_selector("#sources .rag-src.rag-active") is not None
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "chat_citation.png"), full_page=True)
+    page.click("#viewer a.rag-back")
+    page.wait_for_selector("#sources .rag-src", state="visible")
 
     # uncited passages are one click away
     summary = page.query_selector("#sources details summary")
@@ -155,26 +167,33 @@ def test_ask_click_citation_follow_up(page: Any) -> None:
     assert query is not None and query.inner_text().startswith("Searched for:")
     assert "Shining Path" in query.inner_text()
 
-    # the conversation is listed and reopens after a reload (same browser id)
+    # the conversation reopens after a reload (same browser id)
     page.reload()
-    item = page.wait_for_selector("#past-chats label", timeout=15_000)
-    item.click()
     page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length == 2")
+    assert page.query_selector("#past-chats label") is not None
 
 
 def test_upload_then_ask(page: Any, tmp_path: Path) -> None:
-    """A .txt uploaded in the Library is indexed with progress and can be asked about."""
-    upload = tmp_path / "alpacas of Puno.txt"
+    """An HTML file's date fills the form, the source is typed; the report names the title."""
+    upload = tmp_path / "alpaca_herders_of_puno.html"
     upload.write_text(UPLOAD_ARTICLE)
     page.get_by_role("tab", name="Library").click()
+    page.click("#index")  # nothing chosen yet
+    wait_text(page, "#index-report", "Choose one or more files", timeout=15_000)
     page.set_input_files("#uploads input[type=file]", str(upload))
-    page.wait_for_timeout(1000)
-    page.click("#index")
     page.wait_for_function(
-        "document.querySelector('#index-report').innerText.includes('Added 1 article')",
-        timeout=60_000,
+        "document.querySelector('#upload-date textarea, #upload-date input').value"
+        " === '2024-05-01'",
+        timeout=15_000,
     )
-    assert "Alpaca herders of Puno" in page.inner_text("#library-table")
+    page.fill("#upload-source textarea, #upload-source input", "Andes_Wire")
+    page.click("#index")
+    wait_text(page, "#index-report", "Added 1 article", timeout=60_000)
+    report = page.inner_text("#index-report")
+    assert "Alpaca herders of Puno" in report and "alpaca_herders_of_puno" not in report
+    assert "&#" not in report
+    table = page.inner_text("#library-table")
+    assert "Alpaca herders of Puno" in table and "Andes_Wire" in table and "2024-05-01" in table
     page.get_by_role("tab", name="Chat").click()
     ask(page, "How many alpacas did the herders of Puno count?", 0)
     assert "Alpaca herders of Puno" in page.inner_text("#sources")
@@ -256,7 +275,7 @@ def test_eight_concurrent_sessions(app: dict[str, Any]) -> None:
         reply = messages[1]["content"]
         reply = reply[0]["text"] if isinstance(reply, list) else reply
         assert re.search(r'href="#rag-0-[cp]-\d+"', reply), reply
-        assert f"For: <q>{ui.render.esc(questions[i])}</q>" in sources
+        assert f"For: <q>{render.esc(questions[i])}</q>" in sources
 
 
 EVAL_UPLOAD = "\n".join(
@@ -340,3 +359,276 @@ def app_runs(page: Any) -> list[str]:
     options = [o.inner_text() for o in page.query_selector_all("[role=option]")]
     page.keyboard.press("Escape")
     return options
+
+
+# -- issue 13: the reader's first hour ---------------------------------------------------------
+
+CONTRAST_JS = """
+(selectors) => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const [r, g, b, a] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [r, g, b, a === undefined ? 1 : a];
+  };
+  const over = (top, under) => top.slice(0, 3).map((v, i) => v * top[3] + under[i] * (1 - top[3]));
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    let out = [255, 255, 255];
+    for (const layer of layers.reverse()) out = over(layer, out);
+    return out;
+  };
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const out = [];
+  for (const sel of selectors) {
+    for (const el of document.querySelectorAll(sel)) {
+      if (!el.getClientRects().length) continue;
+      const bg = background(el);
+      const fg = over(parse(getComputedStyle(el).color), bg);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      out.push({sel, text: el.textContent.slice(0, 30), ratio: (a + 0.05) / (b + 0.05)});
+    }
+  }
+  return out;
+}
+"""
+HIGHLIGHTS = ["mark.rag-support", "mark.rag-focus", ".rag-badge", ".rag-cite"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_highlights_are_readable_in_both_themes(
+    browser: Any, app: dict[str, Any], scheme: str
+) -> None:
+    """Every highlight, mark and badge has a contrast ratio of at least 4.5:1."""
+    page = open_page(browser, app["url"], color_scheme=scheme)
+    try:
+        assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
+        answer = ask(page, GAS_QUESTION, 0)
+        page.wait_for_selector("#sources mark.rag-support")
+        measured = page.evaluate(CONTRAST_JS, HIGHLIGHTS)
+        answer.query_selector("a.rag-cite").click()
+        page.wait_for_selector("#viewer mark.rag-focus mark.rag-support")
+        measured += page.evaluate(CONTRAST_JS, HIGHLIGHTS)
+        page.screenshot(path=str(ARTIFACTS / f"contrast_{scheme}.png"))
+    finally:
+        page.context.close()
+    kinds = {m["sel"] for m in measured}
+    assert {"mark.rag-support", "mark.rag-focus", ".rag-badge"} <= kinds, kinds
+    low = [m for m in measured if m["ratio"] < 4.5]
+    assert not low, low
+
+
+def test_sources_show_before_the_first_word(page: Any, app: dict[str, Any]) -> None:
+    """With a slow LLM the sources panel and the wait estimate are up before any answer text."""
+    llm = app["llm"]
+    llm.mode, llm.delay = "slow", 4.0
+    try:
+        page.fill("#question textarea", GAS_QUESTION)
+        page.click("#ask")
+        page.wait_for_selector("#sources .rag-pending .rag-src", timeout=15_000)
+        streaming = page.query_selector("#chat .rag-answer:has(.rag-status)")
+        assert streaming is not None, "the answer had already finished"
+        assert streaming.query_selector("p").inner_text().strip() == ""  # no token yet
+        wait_text(page, "#chat .rag-status", "Reading", timeout=3_000)
+        assert re.search(r"Reading \d+ sentences from \d+ articles?… \(about \d+ s\)",
+                         page.inner_text("#chat .rag-status"))  # fmt: skip
+        assert "36 natural gas workers" in page.inner_text("#sources")
+    finally:
+        llm.mode = "ok"
+    page.wait_for_function(
+        "document.querySelectorAll('#chat .rag-answer:not(:has(.rag-status))').length > 0",
+        timeout=30_000,
+    )
+    assert page.query_selector("#sources .rag-pending") is None
+
+
+def test_left_out_claims_are_labelled_in_words(page: Any) -> None:
+    """A made-up claim is listed as left out with its reason and a legend, without hovering."""
+    answer = ask(page, GAS_QUESTION, 0)
+    label = answer.query_selector(".rag-badge-left")
+    assert label is not None and label.is_visible() and label.inner_text() == "left out"
+    item = answer.query_selector(".rag-left-out li")
+    assert "500 soldiers" in item.inner_text() and "not in the cited sentences" in item.inner_text()
+    legend = answer.query_selector(".rag-legend")
+    assert legend is not None and legend.is_visible() and "left out" in legend.inner_text()
+
+
+def test_viewer_opens_in_place_of_the_sources(page: Any) -> None:
+    """A [n] opens the article where the sources were; back returns; a new answer closes it."""
+    answer = ask(page, GAS_QUESTION, 0)
+    answer.query_selector("a.rag-cite").click()
+    page.wait_for_selector("#viewer mark.rag-focus", state="visible")
+    assert not page.is_visible("#sources")
+    box = page.query_selector("#viewer").bounding_box()
+    assert box["y"] < 400  # beside the chat, not below the fold
+    page.click("#viewer a.rag-back")
+    page.wait_for_selector("#sources .rag-src", state="visible")
+    assert not page.is_visible("#viewer")
+    page.click("#sources .rag-src a.rag-cite")
+    page.wait_for_selector("#viewer mark.rag-focus", state="visible")
+    ask(page, "Who claimed responsibility for the kidnapping?", 1)
+    assert page.is_visible("#sources") and not page.is_visible("#viewer")
+    assert "Who claimed responsibility" in page.inner_text("#sources")
+
+
+def past_labels(page: Any) -> list[str]:
+    """The past-conversation entries as shown."""
+    return [e.inner_text() for e in page.query_selector_all("#past-chats label")]
+
+
+def test_conversations_reopen_rename_delete_search_export(
+    browser: Any, app: dict[str, Any]
+) -> None:
+    """Reload shows the last chat; the list is one line each; rename, search, export, delete."""
+    page = open_page(browser, app["url"], permissions=["clipboard-read", "clipboard-write"])
+    try:
+        ask(page, "Who claimed responsibility for the kidnapping?", 0)
+        page.click("#new-chat")
+        page.wait_for_function("!document.querySelector('#chat .rag-answer')")
+        ask(page, GAS_QUESTION, 0)
+        page.reload()
+        page.wait_for_selector("#chat .rag-answer")
+        assert GAS_QUESTION in page.inner_text("#chat")
+        page.wait_for_function("document.querySelectorAll('#past-chats label').length == 2")
+        for label in page.query_selector_all("#past-chats label span"):
+            height = label.bounding_box()["height"]
+            line = float(label.evaluate("e => parseFloat(getComputedStyle(e).lineHeight) || 20"))
+            assert height < 1.6 * line, (label.inner_text(), height, line)
+        assert re.search(r"· [A-Z][a-z]{2} \d\d \d\d:\d\d$", past_labels(page)[0])
+
+        # copy: the answer with its citations
+        page.click("#chat a.rag-copy")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        cited = re.match(r"36 workers were kidnapped \[(\d+)\]\.\n\nSources:\n", copied)
+        assert cited, copied
+        n = cited[1]
+        assert f"[{n}] Peru Prepares Major Offensive" in copied
+        assert "36 natural gas workers" in copied
+
+        # export as Markdown (footnotes) and JSON
+        page.click("#export-chat")
+        links = page.wait_for_selector("#export-files a[href]", timeout=15_000)
+        hrefs = [a.get_attribute("href") for a in page.query_selector_all("#export-files a[href]")]
+        assert links and len(hrefs) == 2
+        bodies = {h.rsplit(".", 1)[-1].split("?")[0]: page.request.get(h).text() for h in hrefs}
+        markdown = bodies["md"]
+        assert f"## {GAS_QUESTION}" in markdown
+        assert f"36 workers were kidnapped [^1-{n}]." in markdown
+        footnote = next(line for line in markdown.splitlines() if line.startswith(f"[^1-{n}]: "))
+        assert "Peru Prepares Major Offensive" in footnote and "Peruvian Times" in footnote
+        assert "2012-04-23" in footnote and "http" in footnote and "“" in footnote
+        assert "*left out:* 500 soldiers" in markdown
+        exported = json.loads(bodies["json"])
+        assert exported["turns"][0]["answer"]["citations"][0]["n"] == int(n)
+
+        # rename the open chat, then search
+        page.fill("#chat-title input, #chat-title textarea", "Gas workers")
+        page.click("#rename-chat")
+        page.wait_for_function(
+            "[...document.querySelectorAll('#past-chats label')]"
+            ".some(l => l.innerText.startsWith('Gas workers · '))"
+        )
+        page.fill("#chat-search input, #chat-search textarea", "responsibility")
+        page.wait_for_function("document.querySelectorAll('#past-chats label').length == 1")
+        assert past_labels(page)[0].startswith("Who claimed responsibility")
+        page.fill("#chat-search input, #chat-search textarea", "")
+        page.wait_for_function("document.querySelectorAll('#past-chats label').length == 2")
+
+        # delete the open chat: gone from the list and from the screen
+        page.click("#delete-chat")
+        page.wait_for_function("document.querySelectorAll('#past-chats label').length == 1")
+        assert not page.query_selector("#chat .rag-answer")
+        assert past_labels(page)[0].startswith("Who claimed responsibility")
+    finally:
+        page.context.close()
+
+
+def test_placeholder_fits_at_420_px(browser: Any, app: dict[str, Any]) -> None:
+    """On a narrow screen the question box shows its whole placeholder."""
+    page = open_page(browser, app["url"], viewport={"width": 420, "height": 900})
+    try:
+        room, needed = page.evaluate(
+            """() => {
+              const t = document.querySelector('#question textarea');
+              const s = getComputedStyle(t);
+              const ctx = document.createElement('canvas').getContext('2d');
+              ctx.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+              const pad = parseFloat(s.paddingLeft) + parseFloat(s.paddingRight);
+              return [t.clientWidth - pad, ctx.measureText(t.placeholder).width];
+            }"""
+        )
+        assert needed <= room, (needed, room)
+        page.screenshot(path=str(ARTIFACTS / "narrow.png"), full_page=True)
+    finally:
+        page.context.close()
+
+
+def test_evaluate_tab_eta_cancel_reload_resume(page: Any, app: dict[str, Any]) -> None:
+    """seed.jsonl is the default; a run shows an ETA, survives a reload, cancels, resumes."""
+    llm = app["llm"]
+    page.get_by_role("tab", name="Evaluate").click()
+    wait_text(page, "#eval-info", "seed.jsonl: 66 question(s)", timeout=15_000)
+    llm.mode, llm.delay = "slow", 0.7
+    try:
+        page.click("#eval-run")
+        page.wait_for_function(
+            "/about \\d+ (s|min) left/.test(document.querySelector('#eval-status').innerText)",
+            timeout=60_000,
+        )
+        assert re.search(r"\d+ of 66 questions · about \d+ (s|min) left",
+                         page.inner_text("#eval-status"))  # fmt: skip
+        page.reload()
+        page.wait_for_selector("#question textarea")
+        page.get_by_role("tab", name="Evaluate").click()
+        wait_text(page, "#eval-status", "of 66 questions", timeout=15_000)
+        page.click("#eval-cancel")
+        wait_text(page, "#eval-status", "Cancelled", timeout=60_000)
+        runs = app["settings"].eval_runs_dir
+        (run,) = [d for d in runs.iterdir() if d.name.endswith("-seed")]
+        kept = len((run / "results.jsonl").read_text().splitlines())
+        assert 1 <= kept < 66 and not (run / "summary.json").exists()
+        assert f"{kept} question(s) answered are kept" in page.inner_text("#eval-status")
+
+        page.click("#eval-run")  # same set and options: resumes the cancelled run
+        wait_text(page, "#eval-status", "of 66 questions", timeout=15_000)
+        page.click("#eval-cancel")
+        wait_text(page, "#eval-status", "Cancelled", timeout=60_000)
+        assert [d for d in runs.iterdir() if d.name.endswith("-seed")] == [run]
+        assert len((run / "results.jsonl").read_text().splitlines()) >= kept
+    finally:
+        llm.mode = "ok"
+
+
+def test_report_tables_fit_or_scroll(page: Any) -> None:
+    """Every table of a run's report fits the frame or sits in a scrolling box."""
+    page.get_by_role("tab", name="Evaluate").click()
+    page.click("#eval-set input")
+    page.get_by_role("option", name="followups.jsonl (bundled)").click()
+    page.check("#eval-retrieval-only input")
+    page.fill("#eval-name input, #eval-name textarea", "tables")
+    page.click("#eval-run")
+    wait_text(page, "#eval-summary", "tables · retrieval only")
+    report = page.frame_locator("#eval-report iframe")
+    overflowing = report.locator("table").evaluate_all(
+        """tables => tables.filter(t => {
+          const width = document.documentElement.clientWidth;
+          if (t.getBoundingClientRect().right <= width + 1) return false;
+          for (let e = t.parentElement; e; e = e.parentElement) {
+            const o = getComputedStyle(e).overflowX;
+            if ((o === 'auto' || o === 'scroll') && e.getBoundingClientRect().right <= width + 1)
+              return false;
+          }
+          return true;
+        }).map(t => t.innerText.slice(0, 40))"""
+    )
+    assert overflowing == []

@@ -8,6 +8,7 @@ import pytest
 
 import ui
 from rag.answer import Engine
+from rag.app import evaluate_tab
 from rag.chat import Conversations
 from rag.errors import ConfigError
 from rag.settings import Settings
@@ -32,4 +33,20 @@ def test_build_app_has_evaluate_endpoint(eval_engine: Engine, conversations: Con
     names = {d.api_name for d in demo.fns.values() if d.api_name}
     assert "evaluate" in names
     (run,) = [d for d in demo.fns.values() if d.api_name == "evaluate"]
-    assert run.concurrency_limit == 1 and run.concurrency_id == ui.EVAL_CONCURRENCY_ID
+    assert run.concurrency_limit == 1 and run.concurrency_id == evaluate_tab.EVAL_CONCURRENCY_ID
+
+
+def test_tabs_show_one_progress_indicator_and_seed_by_default(
+    eval_engine: Engine, conversations: Conversations
+) -> None:
+    demo = ui.build_app(eval_engine, conversations, "secret")
+    (index,) = [d for d in demo.fns.values() if d.api_name == "index"]
+    assert [c.elem_id for c in index.show_progress_on or []] == ["index-report"]
+    eval_set = next(b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "eval-set")
+    assert eval_set.value == "bundled:seed.jsonl"
+
+
+def test_runs_dir_is_one_setting(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "i", llm_backend="none")
+    assert settings.eval_runs_dir == tmp_path / "i" / "runs"
+    assert Settings(index_dir=tmp_path, runs_dir=tmp_path / "r").eval_runs_dir == tmp_path / "r"

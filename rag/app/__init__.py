@@ -1,6 +1,7 @@
-"""The web app's faces on the core pipeline: tab handlers and HTML rendering, without Gradio.
+"""The web app's faces on the core pipeline: each tab's layout next to its plain handlers.
 
-`ui.py` lays the tabs out and wires them to these plain functions; tests call them directly.
-chat: the Chat and Settings tabs; library: the Library tab; evaluate: the Evaluate tab (and
-the pipeline `rag eval` shares); render: all HTML; security: who may reach the app.
+`<tab>_tab.py` builds a tab with Gradio and wires it; the handlers are plain functions tests
+call directly: chat and history (Chat tab), library, evaluate, eval_sets and eval_jobs
+(Evaluate tab, and the pipeline `rag eval` shares). render, panels and eval_html make the
+HTML, style the CSS, export the Markdown/JSON; security decides who may reach the app.
 """

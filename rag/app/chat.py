@@ -1,22 +1,24 @@
-"""The Chat and Settings tabs as plain functions: session state, answering, past chats, status.
+"""The Chat tab's answering as plain functions: session state, streaming, clicked references,
+and the LLM status line the Settings tab shows.
 
-No Gradio here: `ui.py` wires these to components, tests call them directly. A session is the
-per-tab state: the open chat's id and its turns (question, answer dict, streaming text, error).
+No Gradio here: `chat_tab.py` wires these to components, tests call them directly. A session is
+the per-tab state: the open chat's id and its turns (question, answer dict, streaming text,
+passages found so far, error). Past conversations are in `history.py`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
 import secrets
-import time
 import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from rag.answer import Done, Engine, Status, Token, answer_stream
-from rag.app import render
+from rag.answer import Answer, Done, Engine, Sources, Status, Token, answer_stream
+from rag.app import export, panels, render
 from rag.chat import Conversations
 from rag.errors import RagError
 from rag.llm import EmbeddedLLM
@@ -42,7 +44,8 @@ def chat_messages(session: Session) -> list[dict[str, str]]:
     for i, turn in enumerate(session["turns"]):
         messages.append({"role": "user", "content": render.esc(turn["question"])})
         if turn.get("answer"):
-            content = render.answer_html(render.answer_from_dict(turn["answer"]), i)
+            answer = render.answer_from_dict(turn["answer"])
+            content = render.answer_html(answer, i, copy=export.copy_text(answer))
         elif turn.get("error"):
             content = render.error_html(turn["error"])
         else:
@@ -62,11 +65,15 @@ def history_of(session: Session) -> list[dict[str, str]]:
 
 
 def last_sources(session: Session) -> str:
-    """The sources panel for the latest answered turn."""
+    """The sources panel for the latest turn: its answer's sources, or the passages found so far."""
     for i in range(len(session["turns"]) - 1, -1, -1):
-        if session["turns"][i].get("answer"):
-            return render.sources_html(render.answer_from_dict(session["turns"][i]["answer"]), i)
-    return render.sources_html(None, 0)
+        turn = session["turns"][i]
+        if turn.get("answer"):
+            return panels.sources_html(render.answer_from_dict(turn["answer"]), i)
+        if turn.get("passages") is not None:
+            found = render.answer_from_dict({"passages": turn["passages"]}).passages
+            return panels.pending_sources_html(found, turn["question"], i)
+    return panels.sources_html(None, 0)
 
 
 def make_filters(sources: list[str] | None, since: str, until: str) -> Filters:
@@ -121,12 +128,14 @@ def respond(
         for event in events:
             if isinstance(event, Status):
                 turn["status"] = event.message
+            elif isinstance(event, Sources):
+                turn["passages"] = [dataclasses.asdict(p) for p in event.passages]
             elif isinstance(event, Token):
                 turn["text"] += event.text
             elif isinstance(event, Done):
                 turn["answer"] = render.answer_to_dict(event.answer)
                 _persist(conversations, session, browser_id, turn)
-                sources_panel = render.sources_html(event.answer, index)
+                sources_panel = panels.sources_html(event.answer, index)
                 yield chat_messages(session), sources_panel, session, "", browser_id
                 return
             yield chat_messages(session), last_sources(session), session, "", browser_id
@@ -154,31 +163,43 @@ def _persist(
         log.error("could not save the conversation: %s", traceback.format_exc())
 
 
+def _turn_answer(session: Session, turn_no: int) -> Answer | None:
+    """The answer of a turn, or (while it is written) one holding the passages found so far."""
+    turn = session["turns"][turn_no]
+    if turn.get("answer"):
+        return render.answer_from_dict(turn["answer"])
+    if turn.get("passages") is not None:
+        return render.answer_from_dict({"question": turn["question"], "passages": turn["passages"]})
+    return None
+
+
 def open_ref(engine: Engine, ref: str, session: Session | None) -> tuple[str, str]:
-    """A clicked [n] marker or source: (article viewer, sources panel of that answer)."""
+    """A clicked [n] marker or source: (article viewer, sources panel of that answer); anything
+    else (the viewer's "back" link included) closes the viewer."""
     session = session or new_session()
     parsed = render.parse_ref(ref or "")
     if parsed is None or parsed[0] >= len(session["turns"]):
-        return render.viewer_empty(), last_sources(session)
+        return panels.viewer_empty(), last_sources(session)
     turn_no, kind, n = parsed
-    data = session["turns"][turn_no].get("answer")
-    if not data:
-        return render.viewer_empty(), last_sources(session)
-    answer = render.answer_from_dict(data)
+    answer = _turn_answer(session, turn_no)
+    if answer is None:
+        return panels.viewer_empty(), last_sources(session)
     items = answer.citations if kind == "c" else answer.passages
     item = next((x for x in items if x.n == n), None)
-    panel = render.sources_html(answer, turn_no, active=render.ref(turn_no, kind, n))
+    panel = panels.sources_html(answer, turn_no, active=render.ref(turn_no, kind, n))
+    if not session["turns"][turn_no].get("answer"):
+        panel = last_sources(session)
     if item is None:
-        return render.viewer_empty(), panel
+        return panels.viewer_empty(), panel
     support = getattr(item, "support", None)
     article = engine.store.article(item.article_id)
     if article is None:  # removed from the library since: show what the answer kept
         title = f"{item.title} (no longer in the library)"
-        html = render.article_html(
+        html = panels.article_html(
             title, item.source, item.date, item.url, item.text, (0, len(item.text)), None
         )
         return html, panel
-    viewer = render.article_html(
+    viewer = panels.article_html(
         article.title or article.id,
         article.source,
         article.date,
@@ -193,35 +214,7 @@ def open_ref(engine: Engine, ref: str, session: Session | None) -> tuple[str, st
 def new_chat() -> tuple[list[dict[str, str]], str, str, Session, None]:
     """Start over: empty chat, sources and viewer; deselect the past-chats list."""
     session = new_session()
-    return [], render.sources_html(None, 0), render.viewer_empty(), session, None
-
-
-def chat_choices(conversations: Conversations, browser_id: str | None) -> list[tuple[str, str]]:
-    """(label, chat_id) of a browser's past conversations, newest first."""
-    if not browser_id:
-        return []
-    choices = []
-    for chat_id, title, updated in conversations.list(browser_id):
-        when = time.strftime("%b %d %H:%M", time.localtime(updated))
-        choices.append((f"{title} · {when}", chat_id))
-    return choices
-
-
-def open_chat(
-    conversations: Conversations, chat_id: str | None, browser_id: str | None
-) -> tuple[list[dict[str, str]], str, str, Session]:
-    """Reopen a past conversation of this browser (others' ids open nothing)."""
-    session = new_session()
-    if chat_id and browser_id and conversations.owner(chat_id) == browser_id:
-        session["chat_id"] = chat_id
-        pending: str | None = None
-        for row in conversations.load(chat_id):
-            if row["role"] == "user":
-                pending = row["content"]
-            elif pending is not None and row.get("answer"):
-                session["turns"].append({"question": pending, "answer": row["answer"]})
-                pending = None
-    return chat_messages(session), last_sources(session), render.viewer_empty(), session
+    return [], panels.sources_html(None, 0), panels.viewer_empty(), session, None
 
 
 # -- settings -----------------------------------------------------------------------------------

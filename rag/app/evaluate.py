@@ -1,12 +1,12 @@
-"""The Evaluate tab as plain functions: question sets, runs, their results and comparisons.
+"""The Evaluate tab as plain functions: runs, their results and comparisons.
 
 No Gradio here: `ui.py` wires these to components, tests call them directly, and the CLI's
 `rag eval` builds its pipeline with `eval_pipeline` too, so the app and the CLI evaluate the
-same thing. Runs are written to `<state dir>/runs/<YYYYmmdd-HHMMSS>-<name>/`.
+same thing. Runs are written to `settings.eval_runs_dir/<YYYYmmdd-HHMMSS>-<name>/` (by default
+`<index dir>/runs`, where `rag eval` writes too). `eval_jobs.py` runs them in the background.
 
-Question sets are named by keys, never by paths from the browser: `bundled:<file>` is a file in
-`settings.eval_dir` (data/eval), `uploaded:<file>` one saved from an upload; run choices are run
-directory names. Every key is checked to be a plain file name inside its directory.
+Question sets are named by keys (`eval_sets.py`), run choices by run directory names; both are
+checked to be plain file names inside their directories.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import dataclasses
 import functools
 import json
 import logging
-import re
 import shutil
 import tempfile
+import threading
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -27,19 +27,14 @@ from typing import Any
 
 from rag import evaluation
 from rag.answer import Answer, Engine, answer_stream, find_passages
-from rag.app import render
+from rag.app import eval_html
+from rag.app.eval_sets import resolve_set
+from rag.app.render import notice_html
 from rag.errors import EvalFormatError, RagError
 from rag.questions import load_questions
 from rag.report import render_compare
 
 log = logging.getLogger(__name__)
-
-EVAL_SUFFIXES = (".jsonl", ".csv")
-RUNS = "runs"
-UPLOADED = "eval_sets"
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-
-ProgressFn = Callable[..., Any]
 
 
 # -- the pipeline under test (shared with `rag eval`) ----------------------------------------
@@ -87,98 +82,9 @@ def eval_pipeline(
     return answer_fn, summary
 
 
-# -- question sets ----------------------------------------------------------------------------
-
-
 def runs_dir(engine: Engine) -> Path:
-    """Where the app writes its runs: `<state dir>/runs` (never the working directory)."""
-    return engine.settings.state_dir / RUNS
-
-
-def uploads_dir(engine: Engine) -> Path:
-    """Where uploaded question sets are kept."""
-    return engine.settings.state_dir / UPLOADED
-
-
-def _plain_files(folder: Path) -> list[Path]:
-    """The question files directly in a folder, by name."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EVAL_SUFFIXES)
-
-
-def question_sets(engine: Engine) -> list[tuple[str, str]]:
-    """(label, key) of the bundled sets, then the uploaded ones."""
-    choices = [
-        (f"{p.name} (bundled)", f"bundled:{p.name}") for p in _plain_files(engine.settings.eval_dir)
-    ]
-    choices += [
-        (f"{p.name} (uploaded)", f"uploaded:{p.name}") for p in _plain_files(uploads_dir(engine))
-    ]
-    return choices
-
-
-def resolve_set(engine: Engine, key: str | None) -> Path | None:
-    """The file of a question-set key, or None when the key is not one of `question_sets`."""
-    kind, _, name = (key or "").partition(":")
-    folder = {"bundled": engine.settings.eval_dir, "uploaded": uploads_dir(engine)}.get(kind)
-    if folder is None or not name or name != Path(name).name or name.startswith("."):
-        return None
-    path = folder / name
-    return path if path.suffix.lower() in EVAL_SUFFIXES and path.is_file() else None
-
-
-def describe_set(engine: Engine, key: str | None) -> str:
-    """A question set's size by type and its malformed lines, as HTML."""
-    path = resolve_set(engine, key)
-    if path is None:
-        return '<div class="rag-empty">Pick a question set or upload one (.jsonl or .csv).</div>'
-    try:
-        questions, errors = load_questions(path)
-    except EvalFormatError as err:
-        return render.notice_html(str(err))
-    return render.eval_set_html(path.name, dict(Counter(q.type for q in questions)), errors)
-
-
-def safe_set_name(name: str) -> str:
-    """A plain file name for an uploaded set: letters, digits and `._-`, bounded length."""
-    base = Path(name.replace("\\", "/")).name
-    stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:60] or "questions"
-    return f"{stem}{suffix}"
-
-
-def save_upload(engine: Engine, file: str | None) -> tuple[str | None, str]:
-    """Keep an uploaded .jsonl/.csv question set; (its key or None when refused, message HTML).
-
-    Refused: other types, files over the upload limit, text that is not UTF-8 or has no valid
-    row. Malformed rows are listed and the rest of the set is kept.
-    """
-    if not file:
-        return None, describe_set(engine, None)
-    src = Path(file)
-    name = safe_set_name(src.name)
-    max_mb = engine.settings.max_upload_mb
-    if not name.lower().endswith(EVAL_SUFFIXES):
-        return None, render.notice_html(f"{name}: question sets must be .jsonl or .csv.")
-    try:
-        size = src.stat().st_size
-    except OSError:
-        return None, render.notice_html(f"{name}: the upload could not be read.")
-    if size > max_mb * 1024 * 1024:
-        return None, render.notice_html(f"{name}: larger than the {max_mb:g} MB upload limit.")
-    try:
-        questions, errors = load_questions(src)
-    except EvalFormatError as err:
-        return None, render.notice_html(f"{name}: {err}".replace(str(src), name))
-    if not questions:
-        reasons = render.eval_set_html(name, {}, errors)
-        return None, render.notice_html(f"{name}: no valid question; nothing saved.") + reasons
-    dest = uploads_dir(engine)
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dest / name)
-    key = f"uploaded:{name}"
-    return key, describe_set(engine, key)
+    """Where runs are written and listed: `settings.eval_runs_dir`, shared with `rag eval`."""
+    return engine.settings.eval_runs_dir
 
 
 # -- runs -------------------------------------------------------------------------------------
@@ -186,13 +92,15 @@ def save_upload(engine: Engine, file: str | None) -> tuple[str | None, str]:
 
 @dataclass
 class RunView:
-    """What the tab shows after a run: status, headline, the report inline, the download."""
+    """What the tab shows after a run: status, headline, the report inline, the download;
+    `cancelled`: it stopped early, its finished rows are in `run_dir` to resume."""
 
     status: str
     summary: str
     report: str
     download: Path | None
     run_dir: Path | None
+    cancelled: bool = False
 
 
 _DOWNLOADS: Path | None = None
@@ -217,8 +125,8 @@ def run_view(run_dir: Path, status: str = "") -> RunView:
     report = (run_dir / evaluation.REPORT).read_text(encoding="utf-8")
     return RunView(
         status,
-        render.eval_summary_html(summary),
-        render.report_frame(report),
+        eval_html.eval_summary_html(summary),
+        eval_html.report_frame(report),
         download_copy(run_dir),
         run_dir,
     )
@@ -226,7 +134,7 @@ def run_view(run_dir: Path, status: str = "") -> RunView:
 
 def empty_view(message: str = "") -> RunView:
     """Nothing to show yet (or a message saying why)."""
-    status = render.notice_html(message) if message else ""
+    status = notice_html(message) if message else ""
     return RunView(status, "", "", None, None)
 
 
@@ -252,13 +160,12 @@ def evaluate(
     retrieval_only: bool = False,
     top_k: float | None = None,
     hybrid: bool | None = None,
-    progress: ProgressFn | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    resume: Path | None = None,
 ) -> RunView:
-    """The tab's Run handler: a question set through the chat's pipeline into
-    `<state dir>/runs`; its results.
-
-    progress, when given, is called like gr.Progress: ((done, total), desc=...).
-    """
+    """A question set through the chat's pipeline into `runs_dir` (progress(done, total) as
+    questions finish; `cancel` stops after the current one; `resume` continues a run)."""
     path = resolve_set(engine, key)
     if path is None:
         return empty_view("Pick a question set first (or upload one).")
@@ -267,7 +174,7 @@ def evaluate(
     except EvalFormatError as err:
         return empty_view(str(err))
     counts = dict(Counter(q.type for q in questions))
-    described = render.eval_set_html(path.name, counts, errors)
+    described = eval_html.eval_set_html(path.name, counts, errors)
     if not questions:
         return RunView(described, "", "", None, None)
     k = max(1, min(12, int(top_k))) if top_k else None
@@ -277,13 +184,6 @@ def evaluate(
     )
     summary["question_set"] = path.name
     run_name = (name or "").strip() or path.stem
-    if progress is not None:
-        progress((0, len(questions)), desc="Questions")
-
-    def on_progress(done: int, total: int) -> None:
-        if progress is not None:
-            progress((done, total), desc="Questions")
-
     try:
         run_dir = evaluation.run_eval(
             questions,
@@ -291,12 +191,16 @@ def evaluate(
             runs_dir(engine),
             name=run_name,
             settings_summary=summary,
-            progress=on_progress,
+            progress=progress,
             retrieval_only=retrieval_only,
+            resume=resume,
+            cancel=cancel,
         )
     except RagError as err:
-        return RunView(described + render.notice_html(str(err)), "", "", None, None)
-    status = render.eval_set_html(f"Finished {run_dir.name}", counts, errors)
+        return RunView(described + notice_html(str(err)), "", "", None, None)
+    if not (run_dir / evaluation.SUMMARY).is_file():
+        return RunView(described, "", "", None, run_dir, cancelled=True)
+    status = eval_html.eval_set_html(f"Finished {run_dir.name}", counts, errors)
     return run_view(run_dir, status)
 
 
@@ -348,14 +252,8 @@ def compare(engine: Engine, a: str | None, b: str | None) -> str:
     """Metric deltas B − A and the questions that flipped, as HTML."""
     run_a, run_b = resolve_run(engine, a), resolve_run(engine, b)
     if run_a is None or run_b is None:
-        return render.notice_html("Choose two finished runs to compare.")
+        return notice_html("Choose two finished runs to compare.")
     comparison = evaluation.compare_runs(run_a, run_b)
     for side in ("a", "b"):  # show run names, not where the server keeps them
         comparison[side]["run_dir"] = Path(comparison[side]["run_dir"]).name
     return f'<div class="rag-compare">{render_compare(comparison, fmt="html")}</div>'
-
-
-__all__ = [
-    "RunView", "compare", "describe_set", "eval_pipeline", "evaluate", "question_sets",
-    "resolve_run", "resolve_set", "run_choices", "run_picks", "run_view", "save_upload",
-]  # fmt: skip

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from rag.answer import Engine
-from rag.app import render
+from rag.app.render import esc, notice_html
+from rag.articles import Article, load_file
+from rag.cleaning import parse_date
 from rag.errors import RagError
 from rag.index_lock import IndexBusy, writing
 from rag.indexer import IndexReport, Progress, index_paths
@@ -77,23 +79,43 @@ def save_uploads(
     return saved, rejected
 
 
+def upload_defaults(files: list[str] | None, max_mb: float) -> tuple[str, str]:
+    """(source, date) the first chosen file gives itself (HTML meta, front matter, header)."""
+    for file in files or []:
+        try:
+            for item in load_file(Path(file), int(max_mb * 1024 * 1024)):
+                if isinstance(item, Article):
+                    return item.source, item.date
+        except (OSError, RagError):
+            continue
+    return "", ""
+
+
 def index_uploads(
     engine: Engine,
     files: list[str] | None,
     progress: Callable[..., Any] | None = None,
+    source: str = "",
+    date: str = "",
 ) -> tuple[str, list[list[Any]]]:
-    """Save uploaded files and index them; (report HTML, library rows)."""
+    """Save uploaded files and index them with the source and date given (if any);
+    (report HTML, library rows)."""
     if not files:
-        return render.index_report_html(None, []), library_rows(engine)
+        return notice_html("Choose one or more files to index first."), library_rows(engine)
+    day = parse_date(date) if date.strip() else ""
+    if date.strip() and not day:
+        message = f"The date {date.strip()!r} is not a date like 2024-05-01: nothing was indexed."
+        return notice_html(message), library_rows(engine)
+    meta = {"source": source.strip(), "date": day}
     try:
         with writing(engine.settings.index_dir, "app upload", wait=False):
-            return _index_uploads(engine, files, progress)
+            return _index_uploads(engine, files, progress, meta)
     except IndexBusy as err:
-        return render.notice_html(f"Nothing was indexed: {err}"), library_rows(engine)
+        return notice_html(f"Nothing was indexed: {err}"), library_rows(engine)
 
 
 def _index_uploads(
-    engine: Engine, files: list[str], progress: Callable[..., Any] | None
+    engine: Engine, files: list[str], progress: Callable[..., Any] | None, meta: dict[str, str]
 ) -> tuple[str, list[list[Any]]]:
     settings = engine.settings
     saved, rejected = save_uploads(files, settings.state_dir / "uploads", settings.max_upload_mb)
@@ -109,24 +131,66 @@ def _index_uploads(
             progress(0.0, desc=f"Reading {len(saved)} file(s)…")
         try:
             report = index_paths(
-                saved, engine.store, engine.embedder, settings, progress=on_progress
+                saved, engine.store, engine.embedder, settings, progress=on_progress, meta=meta
             )
         except RagError as err:
             rejected.extend((p.name, str(err)) for p in saved)
-    return render.index_report_html(report, rejected), library_rows(engine)
+    return report_html(engine, report, rejected), library_rows(engine)
+
+
+def _titled(engine: Engine, ids: list[str]) -> str:
+    """Indexed articles named by their titles (the id when an article has none)."""
+    names = []
+    for article_id in ids:
+        article = engine.store.article(article_id)
+        names.append(article.title if article and article.title else article_id)
+    return "; ".join(names)
+
+
+def report_html(
+    engine: Engine, report: IndexReport | None, rejected: Sequence[tuple[str, str]]
+) -> str:
+    """What an upload did: articles added and updated by title, unchanged, every file refused."""
+    if report is None and not rejected:
+        return '<div class="rag-empty">Uploaded files are indexed here.</div>'
+    lines: list[str] = []
+    bad = list(rejected)
+    if report is not None:
+        if report.added:
+            lines.append(f"Added {len(report.added)} article(s): {_titled(engine, report.added)}")
+        if report.updated:
+            lines.append(f"Updated {len(report.updated)}: {_titled(engine, report.updated)}")
+        if report.unchanged:
+            lines.append(f"{report.unchanged} already indexed and unchanged")
+        bad += [(_base(s.origin), s.reason) for s in report.skipped]
+        bad += [
+            (_base(origin), f"same text as the indexed article {_titled(engine, [twin])}")
+            for origin, twin in report.duplicates
+        ]
+    items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+    refused = "".join(f"<li><strong>{esc(n)}</strong>: {esc(r)}</li>" for n, r in bad)
+    out = f'<div class="rag-report"><ul>{items}</ul>' if items else '<div class="rag-report">'
+    if refused:
+        out += f'<div class="rag-notice">Not indexed:</div><ul class="rag-rejected">{refused}</ul>'
+    return out + "</div>"
+
+
+def _base(origin: str) -> str:
+    """The file name of an origin path (`…/uploads/a.jsonl#3` -> `a.jsonl#3`)."""
+    return origin.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def remove_article(engine: Engine, article_id: str | None) -> tuple[str, list[list[Any]]]:
     """Delete an article from the index; (message HTML, library rows)."""
     if not article_id:
-        return render.notice_html("Choose an article to remove."), library_rows(engine)
+        return notice_html("Choose an article to remove."), library_rows(engine)
     article = engine.store.article(article_id)
     if article is None:
-        return render.notice_html("That article is not in the library."), library_rows(engine)
+        return notice_html("That article is not in the library."), library_rows(engine)
     try:
         with writing(engine.settings.index_dir, "app removal", wait=False):
             engine.store.remove([article_id])
     except RagError as err:
-        return render.notice_html(f"Nothing was removed: {err}"), library_rows(engine)
+        return notice_html(f"Nothing was removed: {err}"), library_rows(engine)
     message = f"Removed {article.title or article.id}."
-    return render.notice_html(message), library_rows(engine)
+    return notice_html(message), library_rows(engine)

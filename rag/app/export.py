@@ -1,0 +1,89 @@
+"""A conversation as Markdown (citations as footnotes) or JSON, and one answer as copied text."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rag.answer import Answer, Citation
+from rag.app.render import MARKER_RE, answer_from_dict, safe_url, support_sentence
+
+_EXPORTS: Path | None = None
+
+
+def _cited(answer: Answer) -> list[Citation]:
+    """The citations an answer's text refers to, in order of their number."""
+    return sorted(answer.citations, key=lambda c: c.n)
+
+
+def citation_line(c: Citation) -> str:
+    """'Title — Source, 2014-01-02, https://… “the supporting sentence”'."""
+    facts = ", ".join(x for x in (c.source, c.date, safe_url(c.url) or "") if x)
+    quote = " ".join(support_sentence(c).split())
+    return f"{c.title or c.article_id}" + (f" — {facts}" if facts else "") + f". “{quote}”"
+
+
+def copy_text(answer: Answer) -> str:
+    """The answer with [n] markers and its numbered citations below: what the copy link copies."""
+    lines = [answer.text.strip()]
+    if answer.citations:
+        lines += ["", "Sources:"] + [f"[{c.n}] {citation_line(c)}" for c in _cited(answer)]
+    return "\n".join(lines)
+
+
+def _left_out(answer: Answer) -> list[str]:
+    return [
+        f"- *left out:* {s.text} ({s.reason or 'no article supports it'})" for s in answer.left_out
+    ]
+
+
+def answer_markdown(answer: Answer, turn: int) -> str:
+    """One answer in Markdown: [n] markers become footnotes `[^turn-n]` defined below it."""
+    known = {c.n for c in answer.citations}
+
+    def footnote(match: re.Match[str]) -> str:
+        n = int(match[1])
+        return f"[^{turn}-{n}]" if n in known else match[0]
+
+    body = MARKER_RE.sub(footnote, answer.text.strip())
+    notes = [f"[^{turn}-{c.n}]: {citation_line(c)}" for c in _cited(answer)]
+    flags = ["", "*The articles disagree on this.*"] if answer.disagreement else []
+    extra = ["", *_left_out(answer)] if answer.left_out else []
+    return "\n".join([body, *flags, *extra, "", *notes]).rstrip()
+
+
+def conversation_markdown(turns: list[dict[str, Any]], title: str = "") -> str:
+    """The whole conversation: each question as a heading, then its answer with footnotes."""
+    title = title or (turns[0]["question"] if turns else "Conversation")
+    parts = [f"# {title}"]
+    for i, turn in enumerate(turns, 1):
+        parts.append(f"## {turn['question']}")
+        if turn.get("answer"):
+            parts.append(answer_markdown(answer_from_dict(turn["answer"]), i))
+        else:
+            parts.append(f"*{turn.get('error') or 'No answer.'}*")
+    return "\n\n".join(parts) + "\n"
+
+
+def conversation_json(turns: list[dict[str, Any]]) -> str:
+    """The conversation as JSON: every question with its full answer (citations, left-out)."""
+    items = [
+        {"question": t["question"], "answer": t.get("answer"), "error": t.get("error")}
+        for t in turns
+    ]
+    return json.dumps({"turns": items}, ensure_ascii=False, indent=2)
+
+
+def write_exports(turns: list[dict[str, Any]], stem: str) -> list[str]:
+    """Both exports written to a private temporary folder; their paths, for download."""
+    global _EXPORTS
+    if _EXPORTS is None or not _EXPORTS.is_dir():
+        _EXPORTS = Path(tempfile.mkdtemp(prefix="rag-exports-"))
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:40] or "conversation"
+    md, js = _EXPORTS / f"{safe}.md", _EXPORTS / f"{safe}.json"
+    md.write_text(conversation_markdown(turns), encoding="utf-8")
+    js.write_text(conversation_json(turns), encoding="utf-8")
+    return [str(md), str(js)]
