@@ -70,8 +70,9 @@ class Sentence:
 
 
 def fold(text: str) -> str:
-    """Lowercase and strip accents so 'Guzmán' matches 'guzman'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    """Lowercase, strip accents and curl apostrophes straight so 'Guzmán’s' matches
+    "guzman's"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

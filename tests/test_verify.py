@@ -160,3 +160,12 @@ def test_a_year_or_name_the_question_asks_about_is_always_required() -> None:
     got = check_proposal(question, Proposal("36", [1]), GAS, WEIGHTS)
     assert got.reason == "its sentences are not about 2019"
     assert check_proposal(question.replace("2019", "2020"), Proposal("36", [1]), GAS, WEIGHTS).ok
+
+
+def test_a_possessive_name_matches_across_apostrophe_styles() -> None:
+    cited = [sentence(1, "President Ollanta Humala’s government is preparing an offensive.")]
+    question = "Which president's government prepared the offensive?"
+    verdict = decide(
+        question, [Proposal("Ollanta Humala", [1])], "Ollanta Humala's government.", cited, WEIGHTS
+    )
+    assert verdict.sentences[0].text == "Ollanta Humala's government." and not verdict.left_out
