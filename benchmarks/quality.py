@@ -177,7 +177,7 @@ def main() -> int:
     report = index_paths([subset], store, cached, settings)
     save_vector_cache(cached.cache)
     store.close()
-    print(f"ours: {len(report.added)} added, {len(report.unchanged)} unchanged "
+    print(f"ours: {len(report.added)} added, {report.unchanged} unchanged "
           f"in {time.perf_counter() - t0:.0f} s", file=sys.stderr)  # fmt: skip
     t0 = time.perf_counter()
     starter = starter_index(articles, packaged_minilm_path())
