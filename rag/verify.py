@@ -152,12 +152,14 @@ def check_proposal(
         return Checked(phrase, [p.n for p in cited], f"“{phrase}” is not in the cited sentences")
     if echoes_question(question, phrase):
         return Checked(phrase, ids, f"“{phrase}” only repeats the question")
-    if not answer_kind_ok(question, phrase):
+    two_part = bool(_TWO_PART.search(question))
+    share = 0.5 if two_part else 1.0  # each answer of a two-part question covers its part
+    if not two_part and not answer_kind_ok(question, phrase):
         return Checked(phrase, ids, f"“{phrase}” is not the kind of answer the question asks for")
     wanted = asked_terms(question, passages)
     own = max(overlap(wanted, terms(p.text), weights) for p in holding)
     context = _with_neighbours(holding, passages)
-    if own < SENTENCE_COVERAGE or coverage(wanted, context, weights) < threshold:
+    if own < SENTENCE_COVERAGE * share or coverage(wanted, context, weights) < threshold * share:
         return Checked(phrase, ids, "its sentences are not about what the question asks")
     dated = " ".join(f"{p.text} {p.title} {p.date}" for p in context)
     missing = sorted(y for y in _YEAR.findall(question) if y not in dated)

@@ -169,3 +169,19 @@ def test_a_possessive_name_matches_across_apostrophe_styles() -> None:
         question, [Proposal("Ollanta Humala", [1])], "Ollanta Humala's government.", cited, WEIGHTS
     )
     assert verdict.sentences[0].text == "Ollanta Humala's government." and not verdict.left_out
+
+
+def test_each_answer_of_a_two_part_question_covers_only_its_part() -> None:
+    question = (
+        "How many natural gas workers were kidnapped in La Convencion, and how many days"
+        " later were the hostages freed by the rebels?"
+    )
+    verdict = decide(
+        question,
+        [Proposal("36", [1]), Proposal("six days", [2])],
+        "",
+        GAS,
+        WEIGHTS,
+    )
+    assert not verdict.left_out and "36" in verdict.sentences[0].text
+    assert "six days" in verdict.sentences[0].text and not verdict.disagreement
