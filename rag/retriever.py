@@ -95,7 +95,7 @@ def retrieve(
     embedder: Embedder,
     *,
     k: int,
-    candidates: int = 30,
+    candidates: int = 50,
     hybrid: bool = True,
     filters: Filters | None = None,
     window: tuple[str, str] | None = None,

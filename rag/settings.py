@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     rank_depth: int = Field(
         10, description="Articles ranked for scoring retrieval (eval), whatever top_k is."
     )
-    candidates: int = Field(30, description="Hits taken from each retriever before fusion.")
+    candidates: int = Field(50, description="Hits taken from each retriever before fusion.")
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval.")
     abstain_threshold: float = Field(
         0.25,

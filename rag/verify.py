@@ -23,8 +23,9 @@ SENTENCE_COVERAGE = 0.15  # ... and the sentence stating the answer, on its own
 QUESTION_TERMS = terms("many much long old often kind type name called happened according")
 ADJACENT = 3  # characters between two sentences that follow each other
 _NUMBER_WORDS = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
-    r"hundred|hundreds|thousand|thousands|million|billion|half|none|no)\b",
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|dozens?|hundreds?|thousands?|"
+    r"millions?|billions?|half|none|no)\b",
     re.IGNORECASE,
 )
 _MONTH = re.compile(

@@ -32,6 +32,12 @@ GAS = [
 ]
 
 
+def test_number_words_beyond_twelve_answer_how_many() -> None:
+    assert answer_kind_ok("How many people were murdered?", "Sixteen")
+    assert answer_kind_ok("How many troops?", "forty thousand")
+    assert not answer_kind_ok("How many people were murdered?", "the villagers")
+
+
 def test_phrase_in_normalises_numbers_case_and_order() -> None:
     assert phrase_in("six days", "released 6 DAYS later")
     assert phrase_in("gas workers natural", "36 natural gas workers")
