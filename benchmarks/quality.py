@@ -162,6 +162,7 @@ def main() -> int:
 
     from rag.answer import Done, Token, answer_stream, open_engine
     from rag.articles import Article, load_file
+    from rag.chat import condense
     from rag.embeddings import packaged_minilm_path
     from rag.indexer import index_paths, open_index
 
@@ -190,14 +191,15 @@ def main() -> int:
     answers: dict[str, list[dict]] = {"starter": [], "ours": []}
     todo = questions[: args.limit] if args.limit else questions
     for i, q in enumerate(questions):
-        rankings["bm25"][q.id] = bm25(q.question)
-        nodes = starter_retriever.retrieve(q.question)
+        searched = condense(q.question, q.history, None)  # a follow-up: with the last question
+        rankings["bm25"][q.id] = bm25(searched)
+        nodes = starter_retriever.retrieve(searched)
         rankings["starter"][q.id] = list(dict.fromkeys(n.node.ref_doc_id for n in nodes))[:10]
         started, first, answer = time.perf_counter(), None, None
         if args.retrieval_only or q not in todo:
             from rag.answer import find_passages
 
-            found = find_passages(q.question, engine, today=q.question_date or "")
+            found = find_passages(searched, engine, today=q.question_date or "")
             rankings["ours"][q.id] = list(dict.fromkeys(p.article_id for p in found.retrieved))
             continue
         events = answer_stream(q.question, engine, history=q.history, question_date=q.question_date)

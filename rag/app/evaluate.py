@@ -30,6 +30,7 @@ from rag.answer import Answer, Engine, answer_stream, find_passages
 from rag.app import eval_html
 from rag.app.eval_sets import resolve_set
 from rag.app.render import notice_html
+from rag.chat import condense
 from rag.errors import EvalFormatError, RagError
 from rag.questions import load_questions
 from rag.report import render_compare
@@ -59,10 +60,11 @@ def eval_pipeline(
     if retrieval_only:
 
         def answer_fn(question: str, history: list[dict[str, str]], date: str) -> Answer:
-            found = find_passages(question, engine, today=date)
+            query = condense(question, history, None)  # a follow-up: with the last question
+            found = find_passages(query, engine, today=date)
             return Answer(
                 question,
-                question,
+                query,
                 "",
                 False,
                 "extractive",
