@@ -156,7 +156,9 @@ def main() -> int:
     parser.add_argument("--questions", type=Path, default=DEV_SET)
     parser.add_argument("--distractors", type=int, default=2000)
     parser.add_argument("--baseline-answers", type=int, default=30)
-    parser.add_argument("--limit", type=int, help="answer only the first N questions")
+    parser.add_argument(
+        "--limit", type=int, help="answer only N questions, evenly spaced (every type)"
+    )
     parser.add_argument("--retrieval-only", action="store_true")
     args = parser.parse_args()
 
@@ -189,7 +191,8 @@ def main() -> int:
     engine = open_engine(settings)
     rankings: dict[str, dict[str, list[str]]] = {"bm25": {}, "starter": {}, "ours": {}}
     answers: dict[str, list[dict]] = {"starter": [], "ours": []}
-    todo = questions[: args.limit] if args.limit else questions
+    step = max(1, len(questions) // args.limit) if args.limit else 1
+    todo = questions[::step][: args.limit] if args.limit else questions
     for i, q in enumerate(questions):
         searched = condense(q.question, q.history, None)  # a follow-up: with the last question
         rankings["bm25"][q.id] = bm25(searched)
