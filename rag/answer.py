@@ -29,6 +29,7 @@ from rag.citations import (
 from rag.dates import date_window
 from rag.errors import LLMError
 from rag.llm import ChatLLM, EmbeddedLLM, make_llm
+from rag.parts import parts
 from rag.retriever import Hit, retrieve
 from rag.settings import Settings
 from rag.store import Filters, Store, StoredArticle
@@ -130,11 +131,13 @@ def open_engine(settings: Settings) -> Engine:
 
 @dataclass
 class Found:
-    """What retrieval gives one question: ranked chunks, evidence sentences, term weights."""
+    """What retrieval gives one question: ranked chunks, evidence sentences, term weights,
+    and the retrieved articles' texts (article id -> text)."""
 
     retrieved: list[Passage]
     passages: list[Passage]
     weights: dict[str, float]
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
@@ -176,24 +179,29 @@ def find_passages(
     timings: dict[str, float] | None = None,
 ) -> Found:
     """Retrieve chunks deep enough to rank `rank_depth` articles, and pick evidence sentences
-    from the top `top_k` chunks."""
+    from the top `top_k` chunks; each part of a two-part question is searched on its own."""
     settings = engine.settings
     k = top_k or settings.top_k
     today = today or date.today().isoformat()
-    hits = retrieve(
-        query,
-        engine.store,
-        engine.embedder,
-        k=max(k, settings.rank_depth * RANK_CHUNKS_PER_ARTICLE),
-        candidates=max(settings.candidates, settings.rank_depth),
-        hybrid=settings.hybrid if hybrid is None else hybrid,
-        filters=filters,
-        window=date_window(query, today),
-        timings=timings,
-    )
-    articles = {
-        a.id: a for h in hits if (a := engine.store.article(h.chunk.article_id)) is not None
-    }
+
+    def search(question: str, depth: int) -> list[Hit]:
+        return retrieve(
+            question,
+            engine.store,
+            engine.embedder,
+            k=depth,
+            candidates=max(settings.candidates, settings.rank_depth),
+            hybrid=settings.hybrid if hybrid is None else hybrid,
+            filters=filters,
+            window=date_window(question, today),
+            timings=timings,
+        )
+
+    hits = search(query, max(k, settings.rank_depth * RANK_CHUNKS_PER_ARTICLE))
+    questions = parts(query)
+    searches = [(q, search(q, k) if len(questions) > 1 else hits[:k]) for q in questions]
+    seen = {h.chunk.article_id for _, got in [(query, hits), *searches] for h in got}
+    articles = {a.id: a for i in seen if (a := engine.store.article(i)) is not None}
     ranked = [
         ranked_chunk(rank, hit, articles[hit.chunk.article_id])
         for rank, hit in enumerate(hits, 1)
@@ -202,8 +210,8 @@ def find_passages(
     doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today)
-    passages = evidence.select(hits[:k], articles, query, weights, budget, _header_tokens)
-    return Found(ranked, passages, weights)
+    passages = evidence.select_parts(searches, articles, weights, budget, _header_tokens)
+    return Found(ranked, passages, weights, {a.id: a.text for a in articles.values()})
 
 
 def render_text(sentences: list[Sentence]) -> str:
@@ -402,7 +410,9 @@ def answer_stream(
     text = "".join(raw).strip()
     if constrained:
         reply = prompt.parse_reply(text)
-        verdict = decide(query, reply.proposals, reply.sentence, passages, found.weights)
+        verdict = decide(
+            query, reply.proposals, reply.sentence, passages, found.weights, texts=found.texts
+        )
         answer = answer_from_verdict(question, query, verdict, found)
     else:
         answer = free_text_answer(question, query, text, found)

@@ -28,6 +28,8 @@ TITLE_CREDIT = 0.5  # a question term in the title only, not in the sentence
 MIN_SENTENCE_WORDS = 4
 MAX_SENTENCE_TOKENS = 90
 LINE_TOKENS = 3  # the "[n] " before each sentence
+OTHER_ARTICLE_SHARE = 0.6
+MAX_FIRST_ARTICLES = 3
 _ANAPHOR = re.compile(
     r"^[\"“]?(he|she|it|they|his|her|its|their|this|that|these|those|the (?:group|company|"
     r"man|woman|agency|department|official|officials|suspect|victim|team|company's))\b",
@@ -141,7 +143,7 @@ def pick(
     by_end = {(c.article.id, c.end): c for c in cands}
     chosen: dict[tuple[str, int], Candidate] = {}
     used, articles = 0, set()
-    for c in sorted(cands, key=lambda c: -c.score):
+    for c in _article_firsts(cands):
         group = [c]
         if _ANAPHOR.match(c.text):
             before = _previous(c, by_end)
@@ -157,6 +159,20 @@ def pick(
         used += cost
         articles.add(c.article.id)
     return list(chosen.values())
+
+
+def _article_firsts(cands: Sequence[Candidate]) -> list[Candidate]:
+    """Candidates best first, except that each article's best sentence scoring at least
+    `OTHER_ARTICLE_SHARE` of the top comes before second sentences: another article may
+    give another figure for the same thing."""
+    ranked = sorted(cands, key=lambda c: -c.score)
+    top = ranked[0].score if ranked else 0.0
+    firsts: dict[str, Candidate] = {}
+    for c in ranked:
+        if c.score >= OTHER_ARTICLE_SHARE * top:
+            firsts.setdefault(c.article.id, c)
+    lead = list(firsts.values())[:MAX_FIRST_ARTICLES]
+    return lead + [c for c in ranked if all(c is not f for f in lead)]
 
 
 def _previous(c: Candidate, by_end: dict[tuple[str, int], Candidate]) -> Candidate | None:
@@ -201,7 +217,23 @@ def select(
 ) -> list[Passage]:
     """The evidence sentences for a question, numbered, within `budget` estimated tokens
     (`header_tokens`: what an article's heading costs in the prompt)."""
-    cands = candidates(hits, articles)
-    for c, value in zip(cands, score(cands, question, weights), strict=True):
-        c.score = value
-    return number(pick(cands, budget, header_tokens))
+    return select_parts([(question, hits)], articles, weights, budget, header_tokens)
+
+
+def select_parts(
+    searches: Sequence[tuple[str, Sequence[Hit]]],
+    articles: dict[str, StoredArticle],
+    weights: dict[str, float],
+    budget: int,
+    header_tokens: Callable[[StoredArticle], int],
+) -> list[Passage]:
+    """The evidence for each (question part, its hits), each part an equal share of the
+    budget, numbered together."""
+    chosen: dict[tuple[str, int], Candidate] = {}
+    for question, hits in searches:
+        cands = candidates(hits, articles)
+        for c, value in zip(cands, score(cands, question, weights), strict=True):
+            c.score = value
+        for c in pick(cands, budget // len(searches), header_tokens):
+            chosen.setdefault((c.article.id, c.start), c)
+    return number(list(chosen.values()))

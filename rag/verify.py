@@ -10,12 +10,15 @@ differ are a disagreement. Pure functions: no model, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rag.citations import Passage, Sentence, figures, fold, names
+from rag.disagree import rivals, same_value
 from rag.evidence import overlap, terms
+from rag.parts import parts
 from rag.text import normalize
+from rag.units import counts_other
 
 # Share of the question's IDF mass its evidence sentences must carry (benchmarks/abstain.py).
 KEY_TERM_COVERAGE = 0.5
@@ -42,9 +45,6 @@ _ASKS_NUMBER = re.compile(
 _ASKS_WHEN = re.compile(r"^\s*(when|what (year|day|date|month|time))\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _ASKS_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
-_TWO_PART = re.compile(
-    r"\b(and|both)\b.*\b(how|what|who|which|where|when)\b|\beach\b", re.IGNORECASE
-)
 
 
 @dataclass
@@ -139,7 +139,20 @@ def check_proposal(
     weights: dict[str, float],
     threshold: float = KEY_TERM_COVERAGE,
 ) -> Checked:
-    """Verify one proposed answer against the numbered sentences it cites."""
+    """Verify one proposed answer against the numbered sentences it cites; the answer to a
+    two-part question has to answer one of its parts."""
+    checks = [_check(part, proposal, passages, weights, threshold) for part in parts(question)]
+    return next((c for c in checks if c.ok), checks[0])
+
+
+def _check(
+    question: str,
+    proposal: Proposal,
+    passages: Sequence[Passage],
+    weights: dict[str, float],
+    threshold: float = KEY_TERM_COVERAGE,
+) -> Checked:
+    """Verify one proposed answer to a one-part question."""
     phrase = " ".join(proposal.answer.split()).strip(" .,;:")
     by_n = {p.n: p for p in passages}
     if not phrase:
@@ -153,14 +166,14 @@ def check_proposal(
         return Checked(phrase, [p.n for p in cited], f"“{phrase}” is not in the cited sentences")
     if echoes_question(question, phrase):
         return Checked(phrase, ids, f"“{phrase}” only repeats the question")
-    two_part = bool(_TWO_PART.search(question))
-    share = 0.5 if two_part else 1.0  # each answer of a two-part question covers its part
-    if not two_part and not answer_kind_ok(question, phrase):
+    if not answer_kind_ok(question, phrase):
         return Checked(phrase, ids, f"“{phrase}” is not the kind of answer the question asks for")
+    if any(counts_other(question, phrase, p.text) for p in holding):
+        return Checked(phrase, ids, f"“{phrase}” counts something else than the question")
     wanted = asked_terms(question, passages)
     own = max(overlap(wanted, terms(p.text), weights) for p in holding)
     context = _with_neighbours(holding, passages)
-    if own < SENTENCE_COVERAGE * share or coverage(wanted, context, weights) < threshold * share:
+    if own < SENTENCE_COVERAGE or coverage(wanted, context, weights) < threshold:
         return Checked(phrase, ids, "its sentences are not about what the question asks")
     dated = " ".join(f"{p.text} {p.title} {p.date}" for p in context)
     missing = sorted(y for y in _YEAR.findall(question) if y not in dated)
@@ -182,15 +195,9 @@ def _with_neighbours(holding: Sequence[Passage], passages: Sequence[Passage]) ->
     return out
 
 
-def same_value(a: str, b: str) -> bool:
-    """Do two answers say the same thing (one contains the other after normalisation)?"""
-    x, y = normalize(a), normalize(b)
-    return bool(x and y) and (x in y or y in x)
-
-
 def disagreement(question: str, kept: Sequence[Checked], passages: Sequence[Passage]) -> bool:
     """Do kept answers from different articles give different values for one asked thing?"""
-    if len(kept) < 2 or _TWO_PART.search(question):
+    if len(kept) < 2 or len(parts(question)) > 1:
         return False
     article = {p.n: p.article_id for p in passages}
     for i, a in enumerate(kept):
@@ -260,8 +267,12 @@ def decide(
     passages: Sequence[Passage],
     weights: dict[str, float],
     threshold: float = KEY_TERM_COVERAGE,
+    texts: Mapping[str, str] | None = None,
 ) -> Verdict:
-    """Check every proposal and the model's sentence; build the claims that may be shown."""
+    """Check every proposal and the model's sentence; build the claims that may be shown.
+
+    `texts` (article id -> text) lets another article's different value for the one thing
+    asked join the answer as a disagreement."""
     checked = [check_proposal(question, p, passages, weights, threshold) for p in proposals]
     left_out = [
         Sentence(c.answer, c.evidence, supported=False, reason=c.reason)
@@ -271,6 +282,15 @@ def decide(
     kept = _merge([c for c in checked if c.ok])
     if not kept:
         return Verdict([], left_out)
+    if texts is not None and len(kept) == 1 and len(parts(question)) == 1:
+        wanted = asked_terms(question, passages)
+        best = sorted(passages, key=lambda p: -overlap(wanted, terms(p.text), weights))
+        for phrase, n in rivals(kept[0].answer, kept[0].evidence, question, best, texts):
+            # Its unit or spelling already ties it to the kept answer: half the coverage do.
+            rival = check_proposal(
+                question, Proposal(phrase, [n]), passages, weights, threshold / 2
+            )
+            kept += [rival] if rival.ok else []
     ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
     if disagreement(question, kept, passages):
         text = "Sources disagree: " + "; ".join(_marked(k) for k in kept) + "."

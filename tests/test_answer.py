@@ -159,6 +159,22 @@ def test_two_articles_with_different_figures_are_a_disagreement(tmp_path, llm_se
     assert {c.source for c in answer.citations} == {"north News", "south News"}
 
 
+def test_another_articles_figure_joins_an_answer_that_gave_one(tmp_path, llm_server) -> None:
+    settings, store, embedder = index_texts(
+        tmp_path,
+        {
+            "north": "The army now has 52 bases in the valley, officials said on Monday.",
+            "south": "The number of army bases in the valley fell from 78 to 46 this year.",
+        },
+    )
+    engine = Engine(settings, store, embedder, ChatLLM(llm_server.base_url, "k", "m", 5, 0))
+    llm_server.responder = lambda r: reply(("52", [sentence_id(r, "52 bases")]))
+    answer = ask("How many army bases are there in the valley?", engine)
+    assert answer.disagreement and answer.text.startswith("Sources disagree: 52 [")
+    assert "from 78 to 46 [" in answer.text
+    assert {c.source for c in answer.citations} == {"north News", "south News"}
+
+
 def test_a_server_refusing_json_schema_gets_free_text(indexed, llm_server) -> None:
     llm_server.refuse_schema = True
     llm_server.responder = lambda r: (

@@ -76,3 +76,18 @@ def test_numbering_groups_articles_in_reading_order() -> None:
     starts = [p.start for p in passages if p.article_id == "a"]
     assert starts == sorted(starts)
     assert all(TEXT[p.start : p.end] == p.text for p in passages if p.article_id == "a")
+
+
+def test_another_articles_best_sentence_comes_before_second_sentences() -> None:
+    one, two = article("a"), article("b", "Army bases in the valley fell from 78 to 46 this year.")
+    cands = candidates([hit("a", 0, len(TEXT)), hit("b", 0, 20, two.text)], {"a": one, "b": two})
+    for c in cands:
+        c.score = {"b": 0.7}.get(c.article.id, 1.0 if "1,500" in c.text else 0.9)
+    budget = sum(
+        estimate_tokens(t) + 3 for t in ("The army sent 1,500 troops to the valley.", two.text)
+    )
+    budget += 2 * header(one)
+    assert {c.article.id for c in pick(cands, budget, header)} == {"a", "b"}
+    for c in cands:
+        c.score = 0.5 if c.article.id == "b" else c.score  # below 0.6 of the best: no place
+    assert {c.article.id for c in pick(cands, budget, header)} == {"a"}

@@ -1,0 +1,76 @@
+"""Units: what a figure counts ('52 bases'), and what a 'how many' question counts.
+
+An answer is a figure of the thing asked only when the words after it name that thing (or
+name nothing): '30 members' does not answer 'How many guerrillas were killed?'.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.citations import figures
+from rag.evidence import terms
+from rag.text import normalize
+
+VALUE = re.compile(
+    r"(?:(?:\bfrom\s+)?(?P<old>\d[\d,.]*)\s+to\s+)?(?P<num>\d[\d,.]*\d|\d)"
+    r"(?:\s*(?P<unit>%|[^\W\d_]+(?:[ -][^\W\d_]+)?))?"
+)
+ANY_COUNT = terms("people persons")  # 'How many people' is answered by '18 soldiers'
+TIME = terms("seconds minutes hours days weeks months years decades")
+_COUNTED = re.compile(r"^\s*how (?:many|much)\s+(?P<rest>.*)", re.IGNORECASE)
+_ENDS_COUNTED = frozenset(
+    "are is was were be been do does did have has had will would can could may might should "
+    "of in on at for to from by with after before during since when where that than".split()
+)
+
+
+def unit(words: str | None) -> set[str]:
+    """The stems of the (up to two) words after a figure: '52 army bases' -> {'armi', 'base'}."""
+    if not words:
+        return set()
+    return {"percent"} if words == "%" else terms(words)
+
+
+def unit_after(value: str, text: str) -> set[str]:
+    """The unit written after the figure `value` in the text ('' when none is).
+
+    >>> sorted(unit_after("16", "Sixteen people were murdered"))
+    ['peopl']
+    """
+    for written in (text, normalize(text)):  # as written, then with number words as digits
+        for m in VALUE.finditer(written):
+            if figures(m["num"]) == {value}:
+                return unit(m["unit"])
+    return set()
+
+
+def counted(question: str) -> set[str]:
+    """The stems of what a 'how many' question counts, or nothing.
+
+    >>> sorted(counted("How many natural gas workers were kidnapped?"))
+    ['ga', 'natur', 'worker']
+    """
+    m = _COUNTED.match(question)
+    if not m:
+        return set()
+    words = []
+    for word in m["rest"].split():
+        if word.lower().strip("?,.") in _ENDS_COUNTED:
+            break
+        words.append(word)
+    return terms(" ".join(words[:4]))
+
+
+def counts_other(question: str, phrase: str, sentence: str) -> bool:
+    """Does the phrase count something other than what the question counts? Its unit differs
+    and the sentence never names the counted thing ('8 unmanned vehicles' in a sentence about
+    a drone attack counts drones), or its unit is a time and the question's is not."""
+    wanted = counted(question)
+    values = figures(normalize(phrase))
+    if not wanted or wanted & ANY_COUNT or len(values) != 1:
+        return False
+    named = unit_after(next(iter(values)), sentence) | unit_after(next(iter(values)), phrase)
+    if not named or named & wanted:
+        return False
+    return not wanted & terms(sentence) or bool(named & TIME and not wanted & TIME)

@@ -1,0 +1,87 @@
+"""Disagreement: another article's different figure or name for the one thing asked."""
+
+from __future__ import annotations
+
+from rag.citations import Passage
+from rag.disagree import figure_rival, name_rival, rivals, same_value
+from rag.verify import Proposal, decide
+
+WEIGHTS = {"": 0.0}
+
+
+def sentence(n: int, text: str, article: str) -> Passage:
+    return Passage(n, f"{article}:0", article, f"{article} title", "src", "2020", "", text,
+                   0, len(text))  # fmt: skip
+
+
+def test_same_value() -> None:
+    assert same_value("36", "36 workers") and same_value("Six", "6")
+    assert not same_value("52", "46")
+
+
+def test_a_figure_with_the_same_unit_is_a_rival() -> None:
+    lives = "How many lives did the conflict claim?"
+    assert figure_rival("70,000", "took some 70,000 lives", "claimed 69,000 lives", lives) == (
+        "69,000 lives"
+    )
+    crops = "What share of coca crops is in the valley?"
+    other = "It covers some 28,000 hectares and accounts for 45% of coca agriculture."
+    assert figure_rival("70 percent", "nearly 70 percent of crops", other, crops) == "45%"
+    bases = "How many bases are there?"
+    assert figure_rival("52", "has 52 bases", "bases fell from 78 to 46", bases) == (
+        "from 78 to 46"
+    )
+
+
+def test_a_lone_figure_is_a_rival_but_the_questions_own_figures_and_years_are_not() -> None:
+    quake = "How many people died on Everest after the magnitude-7.8 quake in 2015?"
+    alone = "At least 18 were killed on Everest, where the 7.8 quake hit in 2015."
+    assert figure_rival("10", "killing at least 10 people", alone, quake) == "18"
+    assert figure_rival("10", "killing 10 people", "In 2015 the 7.8 quake hit.", quake) == ""
+    many = "It killed 3 guides and 12 climbers."
+    assert figure_rival("10", "killing at least 10 people", many, quake) == ""
+
+
+def test_the_same_figure_elsewhere_is_no_rival() -> None:
+    q = "How many bases are there?"
+    assert figure_rival("52", "has 52 bases", "Of the 52 bases, 46 are new.", q) == ""
+
+
+def test_a_name_spelled_otherwise_is_a_rival() -> None:
+    assert name_rival("Abbas Araghchi", "Foreign Minister Abbas Araqchi said.") == "Abbas Araqchi"
+    assert name_rival("Martin Quispe Palomino", "a leader, Marco Quispe Palomino, alias") == (
+        "Marco Quispe Palomino"
+    )
+    assert name_rival("Martin Quispe Palomino", "Martin Quispe Palomino, alias Gabriel") == ""
+    assert name_rival("Ollanta Humala", "President Ollanta Humala and Lima") == ""
+    assert name_rival("Ollanta Humala", "Carmen Masias of Devida said") == ""
+
+
+def test_a_value_the_answers_own_article_also_states_is_no_disagreement() -> None:
+    shown = [
+        sentence(1, "Jorge Quispe Palomino died; Víctor Quispe Palomino leads.", "a"),
+        sentence(2, "Jorge Quispe Palomino leads the rebels, police said.", "b"),
+    ]
+    texts = {p.article_id: p.text for p in shown}
+    assert rivals("Víctor Quispe Palomino", [1], "Who leads?", shown, texts) == []
+    texts["a"] = "Víctor Quispe Palomino leads."
+    assert rivals("Víctor Quispe Palomino", [1], "Who leads?", shown, texts) == [
+        ("Jorge Quispe Palomino", 2)
+    ]
+
+
+def test_one_proposal_with_a_rival_in_another_article_is_a_disagreement() -> None:
+    shown = [
+        sentence(1, "The valley has 52 army bases, officials said.", "a"),
+        sentence(2, "Army bases in the valley fell from 78 to 46.", "b"),
+        sentence(3, "The valley grows coca on 28,000 hectares.", "c"),
+    ]
+    texts = {p.article_id: p.text for p in shown}
+    q = "How many army bases are in the valley?"
+    verdict = decide(q, [Proposal("52", [1])], "", shown, WEIGHTS, texts=texts)
+    assert verdict.disagreement
+    assert verdict.sentences[0].text == "Sources disagree: 52 [1]; from 78 to 46 [2]."
+    alone = decide(q, [Proposal("52", [1])], "", shown, WEIGHTS)
+    assert not alone.disagreement
+    two_part = "How many army bases are in the valley, and how many troops?"
+    assert not decide(two_part, [Proposal("52", [1])], "", shown, WEIGHTS, texts=texts).disagreement
