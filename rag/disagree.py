@@ -18,6 +18,7 @@ from rag.units import VALUE, counted, unit, unit_after
 
 NAME_SIMILARITY = 0.75  # 'Martin Quispe Palomino' / 'Marco Quispe Palomino' is 0.88
 MAX_RIVALS = 2
+MAX_RATIO = 2.0  # two reports of one count: 52 and 46 bases, 10 and 18 dead
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NAME = re.compile(r"[^\W\d_][\w’'-]*")
 _PARTICLES = frozenset({"de", "del", "la", "von", "van", "da", "bin", "al", "el"})
@@ -53,13 +54,15 @@ def figure_rival(answer: str, said: str, other: str, question: str) -> str:
     ]
     if any(value in figures(m["num"]) for m in found):
         return ""  # the other article gives the same figure
+    alone = len(found) == 1
+    found = [m for m in found if _close(value, next(iter(figures(m["num"]))))]
     units = (own | counted(question)) or terms(question)  # '52 bases' for 'How many bases…?'
     for m in found:
         if unit(m["unit"]) & units:
             return _phrase(m)
         if m["old"] and units & terms(other[: m.start()]):
             return m[0][: m.end("num") - m.start()]
-    bare = len(found) == 1 and not unit((found[0]["unit"] or "").split(" ")[0])
+    bare = alone and found and not unit((found[0]["unit"] or "").split(" ")[0])
     return found[0]["num"] if bare else ""
 
 
@@ -119,6 +122,28 @@ def name_rival(answer: str, other: str) -> str:
     return ""
 
 
+def _states(text: str, phrase: str) -> bool:
+    """Does the text state the phrase's figure with its unit (or, for a name, the name)?"""
+    said = list(VALUE.finditer(phrase))
+    if not said:
+        return fold(phrase) in fold(text)
+    value, named = figures(said[-1]["num"]), unit(said[-1]["unit"])
+    return any(
+        figures(m["num"]) == value and (not named or named & unit(m["unit"]))
+        for m in VALUE.finditer(text)
+    )
+
+
+def _close(a: str, b: str) -> bool:
+    """Are two figures near enough to be two reports of one count (10 and 18, not 10 and
+    1,800)?"""
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return False
+    return min(x, y) > 0 and max(x, y) / min(x, y) <= MAX_RATIO
+
+
 def rivals(
     answer: str,
     evidence: Sequence[int],
@@ -139,7 +164,7 @@ def rivals(
             continue
         phrase = figure_rival(answer, said, p.text, question) if figures(answer) else ""
         phrase = phrase or (name_rival(answer, p.text) if not figures(answer) else "")
-        if not phrase or any(fold(phrase) in fold(texts.get(a, "")) for a in own):
+        if not phrase or any(_states(texts.get(a, ""), phrase) for a in own):
             continue
         out.append((phrase, p.n))
         seen.add(p.article_id)

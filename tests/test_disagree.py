@@ -85,3 +85,21 @@ def test_one_proposal_with_a_rival_in_another_article_is_a_disagreement() -> Non
     assert not alone.disagreement
     two_part = "How many army bases are in the valley, and how many troops?"
     assert not decide(two_part, [Proposal("52", [1])], "", shown, WEIGHTS, texts=texts).disagreement
+
+
+def test_a_far_figure_is_another_measure_not_a_rival() -> None:
+    q = "How high does the volcano rise above sea level?"
+    other = "It has an elevation above the sea floor of about 33,500 feet."
+    assert figure_rival("13,679 feet", "rises 13,679 feet", other, q) == ""
+    assert figure_rival("13,679 feet", "rises 13,679 feet", "It rises 13,681 feet.", q) == (
+        "13,681 feet"
+    )
+
+
+def test_a_figure_the_answers_article_states_in_other_words_is_no_rival() -> None:
+    shown = [
+        sentence(1, "The jet flipped, injuring 18 of the 80 people on board.", "a"),
+        sentence(2, "It flipped, injuring 21 of the 80 people onboard.", "b"),
+    ]
+    texts = {p.article_id: p.text for p in shown}
+    assert rivals("18", [1], "How many people were injured?", shown, texts) == []
