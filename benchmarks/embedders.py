@@ -173,7 +173,7 @@ def main() -> int:
     top_sim: dict[str, dict[str, float]] = {n: {} for n in embedders}
     latency: dict[str, list[float]] = {n: [] for n in embedders}
     for i, q in enumerate(scored + refused):
-        query = condense(q.question, q.history, None)  # a follow-up: the last question prefixed
+        query = condense(q.question, q.history)  # a follow-up: with the last question
         for name in list(embedders)[:: 1 if i % 2 == 0 else -1]:
             t = time.perf_counter()
             vector = np.array(embedders[name].embed_query(query), dtype=np.float32)

@@ -194,7 +194,7 @@ def main() -> int:
     step = max(1, len(questions) // args.limit) if args.limit else 1
     todo = questions[::step][: args.limit] if args.limit else questions
     for i, q in enumerate(questions):
-        searched = condense(q.question, q.history, None)  # a follow-up: with the last question
+        searched = condense(q.question, q.history)  # a follow-up: with the last question
         rankings["bm25"][q.id] = bm25(searched)
         nodes = starter_retriever.retrieve(searched)
         rankings["starter"][q.id] = list(dict.fromkeys(n.node.ref_doc_id for n in nodes))[:10]

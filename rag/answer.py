@@ -348,9 +348,7 @@ def answer_stream(
     today = question_date or date.today().isoformat()
     query = question
     if history:
-        yield Status("Reading the conversation…")
-        query = condense(question, history, engine.llm)
-        timings["condense"] = time.perf_counter() - started
+        query = condense(question, history)
     yield Status("Searching the articles…")
     found = find_passages(
         query, engine, filters=filters, top_k=top_k, hybrid=hybrid, today=today, timings=timings

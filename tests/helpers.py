@@ -114,11 +114,8 @@ def backend_settings(
 
 
 def cite_first_passage(request: dict[str, Any]) -> str:
-    """Scripted LLM: answer with evidence sentence [1] itself, cited; rewrite follow-ups."""
+    """Scripted LLM: answer with evidence sentence [1] itself, cited."""
     user = request["messages"][-1]["content"]
-    if "Standalone query" in user:
-        asked = user.rsplit("user:", 1)[-1].split("\n", 1)[0].strip()
-        return f"Shining Path offensive VRAE {asked}"
     match = re.search(r"^\[1\] (.*)$", user, re.M)
     if not match:
         return json.dumps({"answers": [], "sentence": ""})
@@ -158,7 +155,7 @@ def scripted_reply(request: dict[str, Any]) -> str:
     """Scripted LLM for the app: the gas question gets the right figure and a made-up one (which
     the verifier leaves out); everything else is answered by `cite_first_passage`."""
     user = request["messages"][-1]["content"]
-    if GAS_QUESTION in user and "Standalone query" not in user:
+    if GAS_QUESTION in user:
         n = gas_passage(request)
         answers = [{"answer": "36", "evidence": [n]}, {"answer": "500 soldiers", "evidence": [n]}]
         return json.dumps({"answers": answers, "sentence": "36 workers were kidnapped."})

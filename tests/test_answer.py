@@ -227,13 +227,8 @@ def test_no_llm_gives_extractive_answers(indexed) -> None:
     assert "36 natural gas workers" in answer.text
 
 
-def test_follow_up_is_condensed_by_the_llm(indexed, llm_server) -> None:
-    def respond(request: dict) -> str:
-        if "standalone" in request["messages"][0]["content"]:
-            return "How many soldiers were killed in the Chachaspata firefight?"
-        return reply(("Two soldiers", [sentence_id(request, "Two soldiers")]))
-
-    llm_server.responder = respond
+def test_follow_up_is_searched_with_the_question_it_leans_on(indexed, llm_server) -> None:
+    llm_server.responder = lambda r: reply(("Two soldiers", [sentence_id(r, "Two soldiers")]))
     history = [
         {"role": "user", "content": "What happened in Chachaspata?"},
         {"role": "assistant", "content": "Troops fought Shining Path guerrillas [1]."},
@@ -241,7 +236,8 @@ def test_follow_up_is_condensed_by_the_llm(indexed, llm_server) -> None:
     answer = ask(
         "And how many soldiers died?", engine_for(indexed, llm_server.base_url), history=history
     )
-    assert answer.query == "How many soldiers were killed in the Chachaspata firefight?"
+    assert answer.query == "And how many soldiers died? (earlier: What happened in Chachaspata?)"
+    assert len(llm_server.requests) == 1  # no rewriting call before the answer
     assert answer.text.startswith("Two soldiers [")
 
 
@@ -260,7 +256,7 @@ def test_retrieval_goes_to_the_eval_depth_whatever_top_k(indexed) -> None:
     assert {p.chunk_id for p in answer.passages} <= {p.chunk_id for p in answer.retrieved[:2]}
 
 
-def test_quotes_for_a_follow_up_are_chosen_by_the_condensed_query(indexed) -> None:
+def test_quotes_for_a_follow_up_are_chosen_with_the_earlier_question(indexed) -> None:
     settings, store, embedder = indexed
     history = [{"role": "user", "content": "Which companies paid a ransom for the gas workers?"}]
     answer = ask("And who were they?", Engine(settings, store, embedder, None), history=history)

@@ -36,11 +36,12 @@ def test_respond_streams_then_cites(engine: Engine, conversations: Conversations
     assert chat_id == session["chat_id"] and title == "What offensive is Peru preparing?"
     assert conversations.list("b2") == []
 
-    # a follow-up is condensed from the history and says what it searched for
+    # a follow-up is searched with the question it leans on and says what it searched for
     views = run(chat.respond(engine, conversations, "And who leads them?", session, "b1"))
     messages, _, session, _, _ = views[-1]
     assert len(session["turns"]) == 2 and session["chat_id"] == chat_id
-    assert "Searched for: <q>Shining Path offensive VRAE" in messages[3]["content"]
+    searched = "And who leads them? (earlier: What offensive is Peru preparing?)"
+    assert f"Searched for: <q>{render.esc(searched)}</q>" in messages[3]["content"]
     assert len(conversations.load(chat_id)) == 4
 
     # clicking [1] of the first answer opens its article with the passage highlighted

@@ -10,7 +10,6 @@ from fake_llm import ScriptedLLM
 from fakes import FakeEmbedder
 
 from rag.answer import Engine, ask
-from rag.chat import CONDENSE_DEADLINE_SHARE, condense
 from rag.indexer import index_paths, stamp_for
 from rag.llm import ChatLLM
 from rag.settings import Settings
@@ -54,13 +53,3 @@ def test_stuck_or_flooding_llm_falls_back_within_the_deadline(
     assert "36 natural gas workers" in answer.text
     expected = "cut off" if mode == "flood" else "no complete answer within 3 s"
     assert expected in answer.notice and "Showing quotes" in answer.notice
-
-
-def test_condensing_has_its_own_shorter_deadline(llm_server: ScriptedLLM) -> None:
-    """A hanging LLM costs a follow-up a quarter of the deadline, then the plain fallback."""
-    llm_server.mode = "hang"
-    history = [{"role": "user", "content": "Who kidnapped the gas workers?"}]
-    started = time.monotonic()
-    query = condense("And why did they?", history, slow_llm(llm_server))
-    assert query == "Who kidnapped the gas workers? And why did they?"
-    assert time.monotonic() - started < DEADLINE * CONDENSE_DEADLINE_SHARE + SLACK

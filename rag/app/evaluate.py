@@ -60,7 +60,7 @@ def eval_pipeline(
     if retrieval_only:
 
         def answer_fn(question: str, history: list[dict[str, str]], date: str) -> Answer:
-            query = condense(question, history, None)  # a follow-up: with the last question
+            query = condense(question, history)  # a follow-up: with the last question
             found = find_passages(query, engine, today=date)
             return Answer(
                 question,
