@@ -373,22 +373,30 @@ def answer_stream(
     messages = prompt.messages(query, passages, today)
     if not constrained:
         messages[0]["content"] = prompt.FREE_TEXT_PROMPT
+    # The model answers one part of a two-part question: ask each part on its own, over the
+    # same sentences (which come first, so the server's prompt cache reads them once).
+    asked_parts = parts(query) if constrained else []
+    requests = [prompt.messages(part, passages, today) for part in asked_parts]
+    requests = requests if len(requests) > 1 else [messages]
     prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
     if isinstance(engine.llm, EmbeddedLLM) and engine.llm.status.state != "ready":
         yield Status("Loading the model…")
     yield Status(_wait_message(passages, prompt_tokens, engine.prompt_speed))
     embedded = isinstance(engine.llm, EmbeddedLLM)
     body = prompt.request_body([p.n for p in passages], embedded) if constrained else None
-    raw: list[str] = []
+    raws: list[list[str]] = []
     asked = time.perf_counter()
     try:
-        pieces = engine.llm.stream(messages, max_tokens=settings.llm_max_tokens, extra_body=body)
-        shown = prompt.stream_display(pieces, raw) if constrained else _collect(pieces, raw)
-        for text in shown:
-            if "first_token" not in timings:
-                timings["first_token"] = time.perf_counter() - started
-                _learn_speed(engine, prompt_tokens, time.perf_counter() - asked)
-            yield Token(text)
+        for request in requests:
+            streamed = "first_token" in timings
+            raws.append(raw := [])
+            pieces = engine.llm.stream(request, max_tokens=settings.llm_max_tokens, extra_body=body)
+            shown = prompt.stream_display(pieces, raw) if constrained else _collect(pieces, raw)
+            for i, text in enumerate(shown):
+                if "first_token" not in timings:
+                    timings["first_token"] = time.perf_counter() - started
+                    _learn_speed(engine, prompt_tokens, time.perf_counter() - asked)
+                yield Token(" · " + text if i == 0 and streamed else text)
     except LLMError as err:
         if constrained and not embedded and err.status in (400, 422):
             engine.constrained = False  # this server refuses JSON schemas: use free text
@@ -405,16 +413,17 @@ def answer_stream(
         notice = f"{err} Showing quotes from the articles."
         yield finish(extractive(question, query, passages, notice))
         return
-    text = "".join(raw).strip()
+    text = "".join(raws[0]).strip()
     if constrained:
-        reply = prompt.parse_reply(text)
+        reply = prompt.merge([prompt.parse_reply("".join(raw)) for raw in raws])
         verdict = decide(
             query, reply.proposals, reply.sentence, passages, found.weights, texts=found.texts
         )
         answer = answer_from_verdict(question, query, verdict, found)
     else:
         answer = free_text_answer(question, query, text, found)
-    answer.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(raw)}
+    completion = sum(len(raw) for raw in raws)
+    answer.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion}
     yield finish(answer)
 
 

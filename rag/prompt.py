@@ -143,6 +143,14 @@ def parse_reply(raw: str) -> Reply:
     return Reply(proposals, sentence if isinstance(sentence, str) else "")
 
 
+def merge(replies: Sequence[Reply]) -> Reply:
+    """The replies to each part of a question as one: all answers and no sentence (each
+    reply's sentence answers only its part, so the answer is the phrases)."""
+    if len(replies) == 1:
+        return replies[0]
+    return Reply([p for r in replies for p in r.proposals])
+
+
 def stream_display(pieces: Iterator[str], raw: list[str]) -> Iterator[str]:
     """Turn the model's JSON pieces into pieces of readable text; `raw` collects the JSON."""
     shown = ""
