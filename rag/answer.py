@@ -375,9 +375,12 @@ def answer_stream(
         messages[0]["content"] = prompt.FREE_TEXT_PROMPT
     # The model answers one part of a two-part question: ask each part on its own, over the
     # same sentences (which come first, so the server's prompt cache reads them once).
-    asked_parts = parts(query) if constrained else []
-    requests = [prompt.messages(part, passages, today) for part in asked_parts]
-    requests = requests if len(requests) > 1 else [messages]
+    asked_parts = parts(query) if constrained else [query]
+    requests = (
+        [messages]
+        if len(asked_parts) == 1
+        else [prompt.messages(part, passages, today) for part in asked_parts]
+    )
     prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
     if isinstance(engine.llm, EmbeddedLLM) and engine.llm.status.state != "ready":
         yield Status("Loading the model…")
@@ -413,7 +416,6 @@ def answer_stream(
         notice = f"{err} Showing quotes from the articles."
         yield finish(extractive(question, query, passages, notice))
         return
-    text = "".join(raws[0]).strip()
     if constrained:
         reply = prompt.merge([prompt.parse_reply("".join(raw)) for raw in raws])
         verdict = decide(
@@ -421,7 +423,7 @@ def answer_stream(
         )
         answer = answer_from_verdict(question, query, verdict, found)
     else:
-        answer = free_text_answer(question, query, text, found)
+        answer = free_text_answer(question, query, "".join(raws[0]).strip(), found)
     completion = sum(len(raw) for raw in raws)
     answer.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion}
     yield finish(answer)
