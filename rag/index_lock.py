@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,17 +37,26 @@ def _lock_for(index_dir: Path) -> FileLock:
         return _locks[key]
 
 
-def holder(index_dir: Path) -> str:
-    """Who holds (or last held) the lock, from the lock file: "pid 123, rag index", or ""."""
-    try:
-        return (Path(index_dir) / LOCK_NAME).read_text(encoding="utf-8").strip()[:200]
-    except OSError:
-        return ""
+def holder(index_dir: Path, settle: float = 0.0) -> str:
+    """Who holds (or last held) the lock, from the lock file: "pid 123, rag index", or "".
+
+    A holder writes its name just after it takes the lock, so a writer that arrives in between
+    reads an empty file: `settle` seconds is how long to look again before giving up.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            who = (Path(index_dir) / LOCK_NAME).read_text(encoding="utf-8").strip()[:200]
+        except OSError:
+            who = ""
+        if who or time.monotonic() >= deadline:
+            return who
+        time.sleep(0.05)
 
 
-def busy_message(index_dir: Path) -> str:
+def busy_message(index_dir: Path, settle: float = 0.0) -> str:
     """The sentence a second writer sees (without what it will do about it)."""
-    who = holder(index_dir)
+    who = holder(index_dir, settle)
     if who.startswith(f"pid {os.getpid()},") or who == f"pid {os.getpid()}":
         return f"This process is already writing to {index_dir}/ ({who})."
     return f"Another indexing run ({who or 'unknown process'}) is using {index_dir}/."
@@ -79,7 +89,7 @@ def writing(
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        message = busy_message(index_dir)
+        message = busy_message(index_dir, settle=2.0)
         if not wait:
             raise IndexBusy(f"{message} Try again when it has finished.") from None
         if on_wait is not None:

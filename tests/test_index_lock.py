@@ -119,6 +119,41 @@ def test_second_writer_is_refused_while_readers_keep_working(
     store.close()
 
 
+LATE_HOLDER = """
+import fcntl, os, sys, time
+fh = open({lock!r}, "a+")
+fcntl.flock(fh, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(0.5)
+fh.write(f"pid {{os.getpid()}}, late holder")
+fh.flush()
+time.sleep(600)
+"""
+
+
+def test_a_writer_arriving_before_the_holder_has_written_its_name_still_names_it(
+    tmp_path: Path,
+) -> None:
+    """The holder writes its name just after it takes the lock; in CI the second `rag index`
+    came in between and said "unknown process"."""
+    index_dir = tmp_path / "idx"
+    index_dir.mkdir()
+    script = textwrap.dedent(LATE_HOLDER).format(lock=str(index_dir / "writer.lock"))
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "locked"
+        with (
+            pytest.raises(IndexBusy, match=f"pid {child.pid}, late holder"),
+            writing(index_dir, "second", wait=False),
+        ):
+            pass
+    finally:
+        child.kill()
+        child.communicate()
+
+
 def test_a_killed_writers_lock_is_taken_over(
     held_by_child: tuple[Settings, subprocess.Popen],
 ) -> None:
