@@ -132,12 +132,13 @@ def open_engine(settings: Settings) -> Engine:
 @dataclass
 class Found:
     """What retrieval gives one question: ranked chunks, evidence sentences, term weights,
-    and the retrieved articles' texts (article id -> text)."""
+    the retrieved articles' texts (article id -> text) and the sentences that did not fit."""
 
     retrieved: list[Passage]
     passages: list[Passage]
     weights: dict[str, float]
     texts: dict[str, str] = field(default_factory=dict)
+    spare: list[Passage] = field(default_factory=list)
 
 
 def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
@@ -211,7 +212,8 @@ def find_passages(
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today)
     passages = evidence.select_parts(searches, articles, weights, budget, _header_tokens)
-    return Found(ranked, passages, weights, {a.id: a.text for a in articles.values()})
+    spare = evidence.spare(hits[:k], articles, query, weights, passages)
+    return Found(ranked, passages, weights, {a.id: a.text for a in articles.values()}, spare)
 
 
 def render_text(sentences: list[Sentence]) -> str:
@@ -272,15 +274,16 @@ def answer_from_verdict(question: str, query: str, verdict: Verdict, found: Foun
     """The Answer a verdict allows: its claims with citations, or an abstention."""
     if verdict.abstained:
         return abstention(question, query, found.passages, verdict.left_out)
+    passages = found.passages + verdict.added
     return Answer(
         question,
         query,
         render_text(verdict.sentences),
         False,
         "generated",
-        citations=citations_of(verdict.sentences, found.passages),
+        citations=citations_of(verdict.sentences, passages),
         sentences=verdict.sentences,
-        passages=found.passages,
+        passages=passages,
         left_out=verdict.left_out,
         disagreement=verdict.disagreement,
     )
@@ -419,7 +422,13 @@ def answer_stream(
     if constrained:
         reply = prompt.merge([prompt.parse_reply("".join(raw)) for raw in raws])
         verdict = decide(
-            query, reply.proposals, reply.sentence, passages, found.weights, texts=found.texts
+            query,
+            reply.proposals,
+            reply.sentence,
+            passages,
+            found.weights,
+            texts=found.texts,
+            spare=found.spare,
         )
         answer = answer_from_verdict(question, query, verdict, found)
     else:

@@ -182,7 +182,7 @@ def _previous(c: Candidate, by_end: dict[tuple[str, int], Candidate]) -> Candida
     return by_end.get((c.article.id, end))
 
 
-def number(chosen: Sequence[Candidate]) -> list[Passage]:
+def number(chosen: Sequence[Candidate], first: int = 1) -> list[Passage]:
     """Numbered passages: articles in order of their best sentence, sentences in text order."""
     best: dict[str, float] = {}
     for c in chosen:
@@ -203,7 +203,7 @@ def number(chosen: Sequence[Candidate]) -> list[Passage]:
             score=c.score,
             similarity=c.chunk_similarity,
         )
-        for n, c in enumerate(ordered, 1)
+        for n, c in enumerate(ordered, first)
     ]
 
 
@@ -237,3 +237,23 @@ def select_parts(
         for c in pick(cands, budget // len(searches), header_tokens):
             chosen.setdefault((c.article.id, c.start), c)
     return number(list(chosen.values()))
+
+
+def spare(
+    hits: Sequence[Hit],
+    articles: dict[str, StoredArticle],
+    question: str,
+    weights: dict[str, float],
+    shown: Sequence[Passage],
+    limit: int = 30,
+) -> list[Passage]:
+    """The best `limit` candidate sentences that did not fit in the prompt, numbered after the
+    shown ones: where another article's figure for the thing asked may be found."""
+    cands = candidates(hits, articles)
+    taken = {(p.article_id, p.start) for p in shown}
+    for c, value in zip(cands, score(cands, question, weights), strict=True):
+        c.score = value
+    rest = sorted(
+        (c for c in cands if (c.article.id, c.start) not in taken), key=lambda c: -c.score
+    )
+    return number(rest[:limit], first=max((p.n for p in shown), default=0) + 1)

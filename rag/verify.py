@@ -20,10 +20,17 @@ from rag.parts import parts
 from rag.text import normalize
 from rag.units import counts_other
 
-# Share of the question's IDF mass its evidence sentences must carry (benchmarks/abstain.py).
-KEY_TERM_COVERAGE = 0.5
+# Share of the question's IDF mass its evidence sentences must carry: 0.45 refused 2 fewer
+# answerable seed questions than 0.5 and the same unanswerable ones (README, answer quality).
+KEY_TERM_COVERAGE = 0.45
 SENTENCE_COVERAGE = 0.15  # ... and the sentence stating the answer, on its own
-QUESTION_TERMS = terms("many much long old often kind type name called happened according")
+# ... and (as shares of it) a rival value's sentence, one the model read or one it did not
+# (at 0.75 two seed conflicts went unseen, at 1.0 all three; at 0.5 a false disagreement).
+RIVAL_COVERAGE = 0.5
+SPARE_RIVAL_COVERAGE = 0.6
+QUESTION_TERMS = terms(
+    "many much long old often kind type name called happened according say said says tell told"
+)
 ADJACENT = 3  # characters between two sentences that follow each other
 _NUMBER_WORDS = re.compile(
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
@@ -45,6 +52,12 @@ _ASKS_NUMBER = re.compile(
 _ASKS_WHEN = re.compile(r"^\s*(when|what (year|day|date|month|time))\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _ASKS_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
+# "What aircraft did…": the words naming the kind of answer, which its sentence names instead.
+_ANSWER_KIND = re.compile(
+    r"^\s*(?:what|which)\s+((?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+"
+    r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -108,8 +121,10 @@ def echoes_question(question: str, phrase: str) -> bool:
 
 
 def key_terms(question: str) -> set[str]:
-    """The question's index terms without the words every question has ('how many')."""
-    return terms(question) - QUESTION_TERMS
+    """The question's index terms without the words every question has ('how many') and
+    those naming the kind of answer ('aircraft' in "What aircraft was downed?")."""
+    kind = _ANSWER_KIND.match(question)
+    return terms(question) - QUESTION_TERMS - terms(kind.group(1).split()[-1] if kind else "")
 
 
 def _terms_of(sentences: Sequence[Passage]) -> set[str]:
@@ -236,6 +251,7 @@ class Verdict:
     sentences: list[Sentence]
     left_out: list[Sentence]
     disagreement: bool = False
+    added: list[Passage] = field(default_factory=list)
 
     @property
     def abstained(self) -> bool:
@@ -268,11 +284,13 @@ def decide(
     weights: dict[str, float],
     threshold: float = KEY_TERM_COVERAGE,
     texts: Mapping[str, str] | None = None,
+    spare: Sequence[Passage] = (),
 ) -> Verdict:
     """Check every proposal and the model's sentence; build the claims that may be shown.
 
     `texts` (article id -> text) lets another article's different value for the one thing
-    asked join the answer as a disagreement."""
+    asked, in a shown or a `spare` sentence (one not shown to the model), join the answer as a
+    disagreement; the spare sentences it cites come back in `Verdict.added`."""
     checked = [check_proposal(question, p, passages, weights, threshold) for p in proposals]
     left_out = [
         Sentence(c.answer, c.evidence, supported=False, reason=c.reason)
@@ -285,16 +303,22 @@ def decide(
     if texts is not None and len(kept) == 1 and len(parts(question)) == 1:
         wanted = asked_terms(question, passages)
         best = sorted(passages, key=lambda p: -overlap(wanted, terms(p.text), weights))
-        for phrase, n in rivals(kept[0].answer, kept[0].evidence, question, best, texts):
-            # Its unit or spelling already ties it to the kept answer: half the coverage do.
+        for phrase, n in rivals(kept[0].answer, kept[0].evidence, question, [*best, *spare], texts):
+            # Its unit or spelling already ties it to the kept answer: less coverage do.
+            read = any(p.n == n for p in passages)
+            share = threshold * (RIVAL_COVERAGE if read else SPARE_RIVAL_COVERAGE)
             rival = check_proposal(
-                question, Proposal(phrase, [n]), passages, weights, threshold / 2
+                question, Proposal(phrase, [n]), [*passages, *spare], weights, share
             )
             kept += [rival] if rival.ok else []
     ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
-    if disagreement(question, kept, passages):
+    if disagreement(question, kept, [*passages, *spare]):
         text = "Sources disagree: " + "; ".join(_marked(k) for k in kept) + "."
-        return Verdict([Sentence(text, ids)], left_out, disagreement=True)
+        added = [p for p in spare if p.n in ids]
+        return Verdict([Sentence(text, ids)], left_out, disagreement=True, added=added)
+    shown = {p.n for p in passages}
+    kept = [k for k in kept if set(k.evidence) <= shown]  # a spare rival that agrees: no news
+    ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
     by_n = {p.n: p for p in passages}
     why = claim_ok(sentence, [k.answer for k in kept], [by_n[n] for n in ids], question)
     if not why:

@@ -103,3 +103,29 @@ def test_a_figure_the_answers_article_states_in_other_words_is_no_rival() -> Non
     ]
     texts = {p.article_id: p.text for p in shown}
     assert rivals("18", [1], "How many people were injured?", shown, texts) == []
+
+
+def test_a_rival_in_a_sentence_the_model_did_not_read_joins_with_its_sentence() -> None:
+    """The prompt holds few sentences: another article's spelling of the name asked may lie in
+    one that did not fit. It joins the answer, numbered after the shown ones, and comes back
+    in `added` so the answer can cite it; a spare sentence about something else does not."""
+    shown = [sentence(1, "Leader Marco Quispe Palomino, alias Gabriel, was killed.", "a")]
+    spare = [
+        sentence(2, "The rebels took 36 gas workers, police said.", "b"),
+        sentence(3, "Martin Quispe Palomino, alias Gabriel, claimed the kidnapping.", "c"),
+    ]
+    texts = {p.article_id: p.text for p in shown + spare}
+    q = "What is the real name of the rebel leader known as alias Gabriel?"
+    got = decide(
+        q, [Proposal("Marco Quispe Palomino", [1])], "", shown, WEIGHTS, texts=texts, spare=spare
+    )
+    assert got.disagreement and got.added == [spare[1]]
+    assert got.sentences[0].text == (
+        "Sources disagree: Marco Quispe Palomino [1]; Martin Quispe Palomino [3]."
+    )
+    off = [sentence(3, "Martin Quispe Palomino runs a bakery in Lima.", "c")]
+    alone = decide(
+        q, [Proposal("Marco Quispe Palomino", [1])], "", shown, WEIGHTS, texts=texts, spare=off
+    )
+    assert not alone.disagreement and alone.added == []
+    assert alone.sentences[0].citations == [1]

@@ -13,6 +13,7 @@ from rag.verify import (
     check_proposal,
     decide,
     echoes_question,
+    key_terms,
     phrase_in,
 )
 
@@ -156,6 +157,21 @@ def test_question_wording_no_sentence_uses_is_not_held_against_an_answer() -> No
     assert asked_terms(question, GAS) == {"kidnap", "ga", "worker"}
     got = check_proposal(question, Proposal("La Convencion", [1]), GAS, WEIGHTS)
     assert got.ok, got.reason
+
+
+def test_the_kind_of_answer_and_reporting_verbs_are_not_required_of_its_sentence() -> None:
+    """'helicopter' answers "What aircraft…" without the word 'aircraft', and 'said' is not
+    'say' to the stemmer: neither may count against the sentence that answers."""
+    downed = [sentence(1, "“There were deaths, a downed helicopter,” said the military source.")]
+    question = "What aircraft did the military source say was downed?"
+    assert key_terms(question) == {"militari", "sourc", "down"}
+    assert check_proposal(question, Proposal("a downed helicopter", [1]), downed, WEIGHTS).ok
+    assert key_terms("Which military bases did the rebels attack?") == {
+        "militari",
+        "rebel",
+        "attack",
+    }
+    assert key_terms("What is the real name of alias Gabriel?") == {"real", "alia", "gabriel"}
 
 
 def test_a_year_or_name_the_question_asks_about_is_always_required() -> None:
