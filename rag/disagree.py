@@ -8,7 +8,7 @@ otherwise) is that answer's rival; both are shown, each with its citation. Pure 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from difflib import SequenceMatcher
 
 from rag.citations import Passage, figures, fold
@@ -30,12 +30,13 @@ def same_value(a: str, b: str) -> bool:
     return bool(x and y) and (x in y or y in x)
 
 
-def figure_rival(answer: str, said: str, other: str, question: str) -> str:
+def figure_rival(answer: str, said: str, other: str, question: str, strict: bool = False) -> str:
     """The phrase of `other` that gives a different figure for what `answer` counts, or ''.
 
     `said` is the text the answer comes from (for its unit). A figure qualifies when it has
     the answer's unit, or is the only figure `other` states beyond the question's own and no
-    noun follows it ('At least 18 were killed').
+    noun follows it ('At least 18 were killed'). `strict` (a sentence the model did not
+    read): no years, and the unit must be the answer's own when it has one.
 
     >>> figure_rival("52", "the VRAEM has 52 bases", "bases went from 78 to 46", "How many bases?")
     'from 78 to 46'
@@ -46,6 +47,8 @@ def figure_rival(answer: str, said: str, other: str, question: str) -> str:
         return ""
     value = next(iter(figures(stated[0]["num"])))
     own = unit_after(value, answer) or unit_after(value, said)
+    if strict and _YEAR.match(value):
+        return ""
     found = [
         m
         for m in VALUE.finditer(other)
@@ -57,6 +60,7 @@ def figure_rival(answer: str, said: str, other: str, question: str) -> str:
     alone = len(found) == 1
     found = [m for m in found if _close(value, next(iter(figures(m["num"]))))]
     units = (own | counted(question)) or terms(question)  # '52 bases' for 'How many bases…?'
+    units = own if strict and own else units
     for m in found:
         if unit(m["unit"]) & units:
             return _phrase(m)
@@ -150,10 +154,12 @@ def rivals(
     question: str,
     passages: Sequence[Passage],
     texts: Mapping[str, str],
+    unread: Collection[int] = (),
 ) -> list[tuple[str, int]]:
     """(phrase, sentence id) of other articles' sentences that give another value than
     `answer`, one per article, taken from the passages in the order given (best first); a
-    value the answer's own articles also state is not a disagreement."""
+    value the answer's own articles also state is not a disagreement. A figure in an `unread`
+    sentence (one not in the prompt) must match more strictly (`figure_rival`)."""
     by_n = {p.n: p for p in passages}
     own = {by_n[n].article_id for n in evidence if n in by_n}
     said = " ".join(by_n[n].text for n in evidence if n in by_n)
@@ -162,7 +168,8 @@ def rivals(
     for p in passages:
         if p.article_id in seen:
             continue
-        phrase = figure_rival(answer, said, p.text, question) if figures(answer) else ""
+        strict = p.n in unread
+        phrase = figure_rival(answer, said, p.text, question, strict) if figures(answer) else ""
         phrase = phrase or (name_rival(answer, p.text) if not figures(answer) else "")
         if not phrase or any(_states(texts.get(a, ""), phrase) for a in own):
             continue

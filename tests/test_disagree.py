@@ -129,3 +129,20 @@ def test_a_rival_in_a_sentence_the_model_did_not_read_joins_with_its_sentence() 
     )
     assert not alone.disagreement and alone.added == []
     assert alone.sentences[0].citations == [1]
+
+
+def test_a_figure_in_an_unread_sentence_must_have_the_answers_own_unit_and_be_no_year() -> None:
+    """Dev set: 3.6% of a flock against '5 million chickens' a farm keeps, and 2003 against
+    the year the zoo opened, were false disagreements from sentences the model never read."""
+    culled = "How many chickens had to be killed there?"
+    said = "The culled chickens are about 3.6% of the flock."
+    other = "Colorado farms keep about 5.1 million chickens."
+    assert figure_rival("3.6%", said, other, culled) == "5.1 million chickens"
+    assert figure_rival("3.6%", said, other, culled, strict=True) == ""
+    year = "In what year did the pandas first arrive at the zoo?"
+    assert figure_rival("2003", "The pandas arrived in 2003.", "The zoo opened in 2001.", year)
+    assert not figure_rival(
+        "2003", "The pandas arrived in 2003.", "The zoo opened in 2001.", year, strict=True
+    )
+    lives = "How many lives did the conflict claim?"
+    assert figure_rival("70,000", "took 70,000 lives", "claimed 69,000 lives", lives, strict=True)
