@@ -10,7 +10,16 @@ from fake_llm import free_port
 from fakes import FakeEmbedder
 from helpers import gas_passage, sentence_id
 
-from rag.answer import Done, Engine, Sources, Status, Token, answer_stream, ask
+from rag.answer import (
+    Done,
+    Engine,
+    Sources,
+    Status,
+    Token,
+    answer_stream,
+    ask,
+    evidence_budget,
+)
 from rag.indexer import index_paths, stamp_for
 from rag.llm import ChatLLM
 from rag.prompt import SYSTEM_PROMPT
@@ -163,6 +172,29 @@ def test_another_articles_figure_joins_an_answer_that_gave_one(tmp_path, llm_ser
     assert answer.disagreement and answer.text.startswith("Sources disagree: 52 [")
     assert "from 78 to 46 [" in answer.text
     assert {c.source for c in answer.citations} == {"north News", "south News"}
+
+
+def test_a_rival_in_a_sentence_that_did_not_fit_is_shown_and_cited(tmp_path, llm_server) -> None:
+    """With room for one article's sentence only, the other article's figure still joins the
+    answer, and the sentence it cites is among the answer's passages (so [n] opens it)."""
+    engine = engine_over(tmp_path, BASES, llm_server.base_url)
+    question = "How many army bases are there in the valley?"
+    fixed = engine.settings.prompt_tokens - evidence_budget(engine.settings, question, "")
+    engine.settings = engine.settings.model_copy(update={"prompt_tokens": fixed + 36})
+
+    def respond(r: dict) -> str:
+        shown = r["messages"][-1]["content"]
+        assert ("52 bases" in shown) != ("78 to 46" in shown)  # one article's sentence only
+        if "52 bases" in shown:
+            return reply(("52", [sentence_id(r, "52 bases")]))
+        return reply(("from 78 to 46", [sentence_id(r, "78 to 46")]))
+
+    llm_server.responder = respond
+    answer = ask(question, engine)
+    assert answer.disagreement and answer.text.startswith("Sources disagree: ")
+    assert {c.source for c in answer.citations} == {"north News", "south News"}
+    by_n = {p.n: p for p in answer.passages}
+    assert all(c.n in by_n and by_n[c.n].text in c.text for c in answer.citations)
 
 
 def test_each_part_of_a_two_part_question_is_asked_on_its_own(tmp_path, llm_server) -> None:
