@@ -211,8 +211,10 @@ def find_passages(
     doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today)
-    passages = evidence.select_parts(searches, articles, weights, budget, _header_tokens)
-    spare = evidence.spare(hits[:k], articles, query, weights, passages)
+    scored = [evidence.scored(got, articles, q, weights) for q, got in searches]
+    passages = evidence.select_parts(scored, budget, _header_tokens)
+    # Rivals are looked for only for a one-part question (verify.decide).
+    spare = evidence.spare(scored[0], passages) if len(scored) == 1 else []
     return Found(ranked, passages, weights, {a.id: a.text for a in articles.values()}, spare)
 
 

@@ -59,8 +59,8 @@ def figure_rival(answer: str, said: str, other: str, question: str, strict: bool
         return ""  # the other article gives the same figure
     alone = len(found) == 1
     found = [m for m in found if _close(value, next(iter(figures(m["num"]))))]
-    units = (own | counted(question)) or terms(question)  # '52 bases' for 'How many bases…?'
-    units = own if strict and own else units
+    # '52 bases' for 'How many bases…?'; from an unread sentence, the answer's own unit only
+    units = own if strict and own else (own | counted(question)) or terms(question)
     for m in found:
         if unit(m["unit"]) & units:
             return _phrase(m)

@@ -207,6 +207,19 @@ def number(chosen: Sequence[Candidate], first: int = 1) -> list[Passage]:
     ]
 
 
+def scored(
+    hits: Sequence[Hit],
+    articles: dict[str, StoredArticle],
+    question: str,
+    weights: dict[str, float],
+) -> list[Candidate]:
+    """The candidate sentences of the hits, each with its score for the question."""
+    cands = candidates(hits, articles)
+    for c, value in zip(cands, score(cands, question, weights), strict=True):
+        c.score = value
+    return cands
+
+
 def select(
     hits: Sequence[Hit],
     articles: dict[str, StoredArticle],
@@ -217,42 +230,27 @@ def select(
 ) -> list[Passage]:
     """The evidence sentences for a question, numbered, within `budget` estimated tokens
     (`header_tokens`: what an article's heading costs in the prompt)."""
-    return select_parts([(question, hits)], articles, weights, budget, header_tokens)
+    return select_parts([scored(hits, articles, question, weights)], budget, header_tokens)
 
 
 def select_parts(
-    searches: Sequence[tuple[str, Sequence[Hit]]],
-    articles: dict[str, StoredArticle],
-    weights: dict[str, float],
+    parts: Sequence[Sequence[Candidate]],
     budget: int,
     header_tokens: Callable[[StoredArticle], int],
 ) -> list[Passage]:
-    """The evidence for each (question part, its hits), each part an equal share of the
-    budget, numbered together."""
+    """The evidence for each question part (its scored candidates), each part an equal share
+    of the budget, numbered together."""
     chosen: dict[tuple[str, int], Candidate] = {}
-    for question, hits in searches:
-        cands = candidates(hits, articles)
-        for c, value in zip(cands, score(cands, question, weights), strict=True):
-            c.score = value
-        for c in pick(cands, budget // len(searches), header_tokens):
+    for cands in parts:
+        for c in pick(cands, budget // len(parts), header_tokens):
             chosen.setdefault((c.article.id, c.start), c)
     return number(list(chosen.values()))
 
 
-def spare(
-    hits: Sequence[Hit],
-    articles: dict[str, StoredArticle],
-    question: str,
-    weights: dict[str, float],
-    shown: Sequence[Passage],
-    limit: int = 30,
-) -> list[Passage]:
-    """The best `limit` candidate sentences that did not fit in the prompt, numbered after the
+def spare(cands: Sequence[Candidate], shown: Sequence[Passage], limit: int = 30) -> list[Passage]:
+    """The best `limit` scored candidates that did not fit in the prompt, numbered after the
     shown ones: where another article's figure for the thing asked may be found."""
-    cands = candidates(hits, articles)
     taken = {(p.article_id, p.start) for p in shown}
-    for c, value in zip(cands, score(cands, question, weights), strict=True):
-        c.score = value
     rest = sorted(
         (c for c in cands if (c.article.id, c.start) not in taken), key=lambda c: -c.score
     )

@@ -301,6 +301,7 @@ def decide(
     kept = _merge([c for c in checked if c.ok])
     if not kept:
         return Verdict([], left_out)
+    pool = [*passages, *spare]  # what a rival value may cite
     if texts is not None and len(kept) == 1 and len(parts(question)) == 1:
         wanted = asked_terms(question, passages)
         best = sorted(passages, key=lambda p: -overlap(wanted, terms(p.text), weights))
@@ -309,12 +310,10 @@ def decide(
         for phrase, n in found:
             # Its unit or spelling already ties it to the kept answer: less coverage do.
             share = threshold * (SPARE_RIVAL_COVERAGE if n in unread else RIVAL_COVERAGE)
-            rival = check_proposal(
-                question, Proposal(phrase, [n]), [*passages, *spare], weights, share
-            )
+            rival = check_proposal(question, Proposal(phrase, [n]), pool, weights, share)
             kept += [rival] if rival.ok else []
     ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
-    if disagreement(question, kept, [*passages, *spare]):
+    if disagreement(question, kept, pool):
         text = "Sources disagree: " + "; ".join(_marked(k) for k in kept) + "."
         added = [p for p in spare if p.n in ids]
         return Verdict([Sentence(text, ids)], left_out, disagreement=True, added=added)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.chunking import Chunk, estimate_tokens
-from rag.evidence import candidates, idf, pick, score, select, spare, terms
+from rag.evidence import candidates, idf, pick, score, scored, select, spare, terms
 from rag.retriever import Hit
 from rag.store import StoredArticle
 
@@ -98,7 +98,7 @@ def test_spare_sentences_are_the_best_left_over_numbered_after_the_shown() -> No
     hits = [hit("a", 0, len(TEXT))]
     question = "How many gas workers were kidnapped?"
     shown = select(hits, arts, question, {"": 0.0}, 40, header)
-    rest = spare(hits, arts, question, {"": 0.0}, shown, limit=2)
+    rest = spare(scored(hits, arts, question, {"": 0.0}), shown, limit=2)
     assert len(rest) == 2 and [p.n for p in rest] == [len(shown) + 1, len(shown) + 2]
     assert not {p.start for p in rest} & {p.start for p in shown}
     assert all(TEXT[p.start : p.end] == p.text for p in rest)
