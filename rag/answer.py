@@ -33,7 +33,7 @@ from rag.parts import parts
 from rag.retriever import Hit, retrieve
 from rag.settings import Settings
 from rag.store import Filters, Store, StoredArticle
-from rag.verify import Verdict, decide
+from rag.verify import Verdict, asking_clause, decide
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -132,13 +132,15 @@ def open_engine(settings: Settings) -> Engine:
 @dataclass
 class Found:
     """What retrieval gives one question: ranked chunks, evidence sentences, term weights,
-    the retrieved articles' texts (article id -> text) and the sentences that did not fit."""
+    the retrieved articles' texts (article id -> text), the sentences that did not fit and,
+    for a two-part question, each part's own evidence sentences."""
 
     retrieved: list[Passage]
     passages: list[Passage]
     weights: dict[str, float]
     texts: dict[str, str] = field(default_factory=dict)
     spare: list[Passage] = field(default_factory=list)
+    parts: list[list[Passage]] = field(default_factory=list)
 
 
 def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
@@ -212,10 +214,12 @@ def find_passages(
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today)
     scored = [evidence.scored(got, articles, q, weights) for q, got in searches]
-    passages = evidence.select_parts(scored, budget, _header_tokens)
+    each = evidence.select_parts(scored, budget, _header_tokens)
+    passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
     # Rivals are looked for only for a one-part question (verify.decide).
     spare = evidence.spare(scored[0], passages) if len(scored) == 1 else []
-    return Found(ranked, passages, weights, {a.id: a.text for a in articles.values()}, spare)
+    texts = {a.id: a.text for a in articles.values()}
+    return Found(ranked, passages, weights, texts, spare, each if len(each) > 1 else [])
 
 
 def render_text(sentences: list[Sentence]) -> str:
@@ -277,6 +281,7 @@ def answer_from_verdict(question: str, query: str, verdict: Verdict, found: Foun
     if verdict.abstained:
         return abstention(question, query, found.passages, verdict.left_out)
     passages = found.passages + verdict.added
+    missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
     return Answer(
         question,
         query,
@@ -288,6 +293,7 @@ def answer_from_verdict(question: str, query: str, verdict: Verdict, found: Foun
         passages=passages,
         left_out=verdict.left_out,
         disagreement=verdict.disagreement,
+        notice=" ".join(missing),
     )
 
 
@@ -375,27 +381,26 @@ def answer_stream(
         return
 
     constrained = engine.constrained
-    messages = prompt.messages(query, passages, today)
-    if not constrained:
-        messages[0]["content"] = prompt.FREE_TEXT_PROMPT
-    # The model answers one part of a two-part question: ask each part on its own, over the
-    # same sentences (which come first, so the server's prompt cache reads them once).
-    asked_parts = parts(query) if constrained else [query]
-    requests = (
-        [messages]
-        if len(asked_parts) == 1
-        else [prompt.messages(part, passages, today) for part in asked_parts]
-    )
-    prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
-    if isinstance(engine.llm, EmbeddedLLM) and engine.llm.status.state != "ready":
-        yield Status("Loading the model…")
-    yield Status(_wait_message(passages, prompt_tokens, engine.prompt_speed))
     embedded = isinstance(engine.llm, EmbeddedLLM)
-    body = prompt.request_body([p.n for p in passages], embedded) if constrained else None
+    # The model answers one part of a two-part question: ask each part on its own, over the
+    # sentences picked for it.
+    asked = list(zip(parts(query), found.parts, strict=True)) if found.parts else []
+    requests = [prompt.messages(q, shown, today) for q, shown in asked or [(query, passages)]]
+    bodies = [prompt.request_body([p.n for p in shown], embedded) for _, shown in asked]
+    if not constrained:
+        requests = [prompt.messages(query, passages, today)]
+        requests[0][0]["content"] = prompt.FREE_TEXT_PROMPT
+        bodies = [None]
+    elif not bodies:
+        bodies = [prompt.request_body([p.n for p in passages], embedded)]
+    sizes = [sum(estimate_tokens(m["content"]) for m in r) for r in requests]
+    if embedded and engine.llm.status.state != "ready":
+        yield Status("Loading the model…")
+    yield Status(_wait_message(passages, sizes[0], engine.prompt_speed))
     raws: list[list[str]] = []
-    asked = time.perf_counter()
+    sent = time.perf_counter()
     try:
-        for request in requests:
+        for request, body in zip(requests, bodies, strict=True):
             streamed = "first_token" in timings
             raws.append(raw := [])
             pieces = engine.llm.stream(request, max_tokens=settings.llm_max_tokens, extra_body=body)
@@ -403,7 +408,7 @@ def answer_stream(
             for i, text in enumerate(shown):
                 if "first_token" not in timings:
                     timings["first_token"] = time.perf_counter() - started
-                    _learn_speed(engine, prompt_tokens, time.perf_counter() - asked)
+                    _learn_speed(engine, sizes[0], time.perf_counter() - sent)
                 yield Token(" · " + text if i == 0 and streamed else text)
     except LLMError as err:
         if constrained and not embedded and err.status in (400, 422):
@@ -436,7 +441,7 @@ def answer_stream(
     else:
         answer = free_text_answer(question, query, "".join(raws[0]).strip(), found)
     completion = sum(len(raw) for raw in raws)
-    answer.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion}
+    answer.usage = {"prompt_tokens": sum(sizes), "completion_tokens": completion}
     yield finish(answer)
 
 

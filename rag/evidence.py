@@ -30,7 +30,7 @@ MAX_SENTENCE_TOKENS = 90
 LINE_TOKENS = 3  # the "[n] " before each sentence
 OTHER_ARTICLE_SHARE = 0.6
 MAX_FIRST_ARTICLES = 3
-_ANAPHOR = re.compile(
+ANAPHOR = re.compile(
     r"^[\"“]?(he|she|it|they|his|her|its|their|this|that|these|those|the (?:group|company|"
     r"man|woman|agency|department|official|officials|suspect|victim|team|company's))\b",
     re.IGNORECASE,
@@ -145,7 +145,7 @@ def pick(
     used, articles = 0, set()
     for c in _article_firsts(cands):
         group = [c]
-        if _ANAPHOR.match(c.text):
+        if ANAPHOR.match(c.text):
             before = _previous(c, by_end)
             if before is not None:
                 group.insert(0, before)
@@ -230,21 +230,27 @@ def select(
 ) -> list[Passage]:
     """The evidence sentences for a question, numbered, within `budget` estimated tokens
     (`header_tokens`: what an article's heading costs in the prompt)."""
-    return select_parts([scored(hits, articles, question, weights)], budget, header_tokens)
+    return select_parts([scored(hits, articles, question, weights)], budget, header_tokens)[0]
 
 
 def select_parts(
     parts: Sequence[Sequence[Candidate]],
     budget: int,
     header_tokens: Callable[[StoredArticle], int],
-) -> list[Passage]:
-    """The evidence for each question part (its scored candidates), each part an equal share
-    of the budget, numbered together."""
-    chosen: dict[tuple[str, int], Candidate] = {}
-    for cands in parts:
-        for c in pick(cands, budget // len(parts), header_tokens):
-            chosen.setdefault((c.article.id, c.start), c)
-    return number(list(chosen.values()))
+) -> list[list[Passage]]:
+    """The evidence for each question part (its scored candidates), each within the whole
+    `budget` since each part is asked in a prompt of its own; numbered together, so a
+    sentence two parts share has one number."""
+    picked = [pick(cands, budget, header_tokens) for cands in parts]
+    union: dict[tuple[str, int], Candidate] = {}
+    for chosen in picked:
+        for c in chosen:
+            union.setdefault((c.article.id, c.start), c)
+    numbered = {(p.article_id, p.start): p for p in number(list(union.values()))}
+    return [
+        sorted((numbered[(c.article.id, c.start)] for c in chosen), key=lambda p: p.n)
+        for chosen in picked
+    ]
 
 
 def spare(cands: Sequence[Candidate], shown: Sequence[Passage], limit: int = 30) -> list[Passage]:

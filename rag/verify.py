@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from rag.citations import Passage, Sentence, figures, fold, names
 from rag.disagree import rivals, same_value
-from rag.evidence import overlap, terms
+from rag.evidence import ANAPHOR, overlap, terms
 from rag.parts import parts
 from rag.text import normalize
 from rag.units import counts_other
@@ -59,6 +59,25 @@ _ANSWER_KIND = re.compile(
     r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)\b",
     re.IGNORECASE,
 )
+# "When Leach died in 2022, to which city was he flown?": the asking clause after a lead-in.
+_ASKING_CLAUSE = re.compile(
+    r"[,.]\s+((?:(?:in|at|on|for|from|by|to|under|with)(?: about)? )?"
+    r"(?:how|what|which|who|whom|whose|when|where|why)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_ASKS_FIRST = re.compile(r"\s*(how|what|which|who|whom|whose|where|why)\b", re.IGNORECASE)
+
+
+def asking_clause(question: str) -> str:
+    """The clause that asks, without a lead-in that sets the scene.
+
+    >>> asking_clause("When Mike Leach died, to which city was he airlifted?")
+    'to which city was he airlifted?'
+    """
+    if _ASKS_FIRST.match(question):
+        return question
+    found = _ASKING_CLAUSE.search(question)
+    return found.group(1) if found else question
 
 
 @dataclass
@@ -104,6 +123,7 @@ def phrase_in(phrase: str, text: str) -> bool:
 
 def answer_kind_ok(question: str, phrase: str) -> bool:
     """Is the phrase the kind of thing the question asks for (number, time, person)?"""
+    question = asking_clause(question)
     if _ASKS_NUMBER.search(question):
         return bool(re.search(r"\d", phrase) or _NUMBER_WORDS.search(phrase))
     if _ASKS_WHEN.search(question):
@@ -124,7 +144,7 @@ def echoes_question(question: str, phrase: str) -> bool:
 def key_terms(question: str) -> set[str]:
     """The question's index terms without the words every question has ('how many') and
     those naming the kind of answer ('aircraft' in "What aircraft was downed?")."""
-    kind = _ANSWER_KIND.match(question)
+    kind = _ANSWER_KIND.match(asking_clause(question))
     return terms(question) - QUESTION_TERMS - terms(kind.group(1).split()[-1] if kind else "")
 
 
@@ -187,7 +207,8 @@ def _check(
     if any(counts_other(question, phrase, p.text) for p in holding):
         return Checked(phrase, ids, f"“{phrase}” counts something else than the question")
     wanted = asked_terms(question, passages)
-    own = max(overlap(wanted, terms(p.text), weights) for p in holding)
+    named = bool(names(phrase)) and not figures(phrase)
+    own = max(overlap(wanted, terms(_continued(p, passages, named)), weights) for p in holding)
     context = _with_neighbours(holding, passages)
     if own < SENTENCE_COVERAGE or coverage(wanted, context, weights) < threshold:
         return Checked(phrase, ids, "its sentences are not about what the question asks")
@@ -196,6 +217,21 @@ def _check(
     if missing:
         return Checked(phrase, ids, f"its sentences are not about {', '.join(missing)}")
     return Checked(phrase, ids)
+
+
+def _continued(sentence: Passage, passages: Sequence[Passage], named: bool) -> str:
+    """For an answer that names someone, the sentence and the next shown one when that opens
+    with a pronoun ('He promised a probe.'): what that says of them is the answer's too."""
+    if not named:
+        return sentence.text
+    after = [
+        q.text
+        for q in passages
+        if q.article_id == sentence.article_id
+        and 0 <= q.start - sentence.end <= ADJACENT
+        and ANAPHOR.match(q.text)
+    ]
+    return " ".join([sentence.text, *after])
 
 
 def _with_neighbours(holding: Sequence[Passage], passages: Sequence[Passage]) -> list[Passage]:
@@ -211,9 +247,9 @@ def _with_neighbours(holding: Sequence[Passage], passages: Sequence[Passage]) ->
     return out
 
 
-def disagreement(question: str, kept: Sequence[Checked], passages: Sequence[Passage]) -> bool:
-    """Do kept answers from different articles give different values for one asked thing?"""
-    if len(kept) < 2 or len(parts(question)) > 1:
+def disagreement(kept: Sequence[Checked], passages: Sequence[Passage]) -> bool:
+    """Do kept answers from different articles give different values for the thing asked?"""
+    if len(kept) < 2:
         return False
     article = {p.n: p.article_id for p in passages}
     for i, a in enumerate(kept):
@@ -253,6 +289,7 @@ class Verdict:
     left_out: list[Sentence]
     disagreement: bool = False
     added: list[Passage] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
 
     @property
     def abstained(self) -> bool:
@@ -301,8 +338,10 @@ def decide(
     kept = _merge([c for c in checked if c.ok])
     if not kept:
         return Verdict([], left_out)
+    if len(asked := parts(question)) > 1:
+        return _two_part(asked, kept, left_out, passages, weights, threshold)
     pool = [*passages, *spare]  # what a rival value may cite
-    if texts is not None and len(kept) == 1 and len(parts(question)) == 1:
+    if texts is not None and len(kept) == 1:
         wanted = asked_terms(question, passages)
         best = sorted(passages, key=lambda p: -overlap(wanted, terms(p.text), weights))
         unread = {p.n for p in spare}
@@ -313,7 +352,7 @@ def decide(
             rival = check_proposal(question, Proposal(phrase, [n]), pool, weights, share)
             kept += [rival] if rival.ok else []
     ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
-    if disagreement(question, kept, pool):
+    if disagreement(kept, pool):
         text = "Sources disagree: " + "; ".join(_marked(k) for k in kept) + "."
         added = [p for p in spare if p.n in ids]
         return Verdict([Sentence(text, ids)], left_out, disagreement=True, added=added)
@@ -328,3 +367,26 @@ def decide(
         left_out.append(Sentence(sentence.strip(), ids, supported=False, reason=why))
     text = "; ".join(_marked(k) for k in kept) + "."
     return Verdict([Sentence(text[0].upper() + text[1:], ids)], left_out)
+
+
+def _two_part(
+    asked: Sequence[str],
+    kept: list[Checked],
+    left_out: list[Sentence],
+    passages: Sequence[Passage],
+    weights: dict[str, float],
+    threshold: float,
+) -> Verdict:
+    """The answers to a two-part question, one per part, and the parts none answers."""
+    unanswered = [
+        part
+        for part in asked
+        if not any(
+            _check(part, Proposal(k.answer, k.evidence), passages, weights, threshold).ok
+            for k in kept
+        )
+    ]
+    ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
+    text = "; ".join(_marked(k) for k in kept) + "."
+    sentence = Sentence(text[0].upper() + text[1:], ids)
+    return Verdict([sentence], left_out, unanswered=unanswered)

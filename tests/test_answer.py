@@ -218,7 +218,30 @@ def test_each_part_of_a_two_part_question_is_asked_on_its_own(tmp_path, llm_serv
     ]
     # each reply's sentence answers only its part: the answer is the two phrases
     assert answer.text.startswith("Golden Gate Capital [") and "; Jonathan Tibus [" in answer.text
-    assert not answer.disagreement and len(answer.citations) == 2
+    assert not answer.disagreement and len(answer.citations) == 2 and not answer.notice
+    for r in llm_server.requests:  # each part may cite only the sentences it was shown
+        schema = r["response_format"]["json_schema"]["schema"]
+        ids = schema["properties"]["answers"]["items"]["properties"]["evidence"]["items"]["enum"]
+        lines = r["messages"][-1]["content"].splitlines()
+        assert ids == [int(line[1:].split("]")[0]) for line in lines if line.startswith("[")]
+
+
+def test_a_part_no_sentence_answers_is_named_as_unanswered(tmp_path, llm_server) -> None:
+    texts = {
+        "buyer": "Golden Gate Capital agreed to buy Red Lobster from Darden for $2.1 billion.",
+        "menu": "Red Lobster's endless shrimp deal cost the chain $11 million in a quarter.",
+    }
+    engine = engine_over(tmp_path, texts, llm_server.base_url)
+
+    def respond(r: dict) -> str:
+        if "Question: Which firm" in r["messages"][-1]["content"]:
+            return reply(("Golden Gate Capital", [sentence_id(r, "Golden Gate")]))
+        return reply(("Darden", [sentence_id(r, "Golden Gate")]))  # not a chief executive
+
+    llm_server.responder = respond
+    answer = ask("Which firm agreed to buy Red Lobster, and who was its chief executive?", engine)
+    assert answer.text.startswith("Golden Gate Capital [")
+    assert answer.notice == "The articles do not answer: who was its chief executive?"
 
 
 def test_a_server_refusing_json_schema_gets_free_text(indexed, llm_server) -> None:

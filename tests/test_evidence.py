@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from rag.chunking import Chunk, estimate_tokens
-from rag.evidence import candidates, idf, pick, score, scored, select, spare, terms
+from rag.evidence import (
+    candidates,
+    idf,
+    pick,
+    score,
+    scored,
+    select,
+    select_parts,
+    spare,
+    terms,
+)
 from rag.retriever import Hit
 from rag.store import StoredArticle
 
@@ -102,3 +112,16 @@ def test_spare_sentences_are_the_best_left_over_numbered_after_the_shown() -> No
     assert len(rest) == 2 and [p.n for p in rest] == [len(shown) + 1, len(shown) + 2]
     assert not {p.start for p in rest} & {p.start for p in shown}
     assert all(TEXT[p.start : p.end] == p.text for p in rest)
+
+
+def test_each_part_gets_the_whole_budget_and_a_shared_sentence_one_number() -> None:
+    arts = {"a": article()}
+    hits = [hit("a", 0, len(TEXT))]
+    kidnapped = scored(hits, arts, "How many gas workers were kidnapped?", {"": 0.0})
+    troops = scored(hits, arts, "How many troops did the army send?", {"": 0.0})
+    one = estimate_tokens("The army sent 1,500 troops to the valley.") + 3 + header(arts["a"])
+    first, second = select_parts([kidnapped, troops], one, header)
+    assert [p.text for p in second] == ["The army sent 1,500 troops to the valley."]
+    assert first and "troops" not in first[0].text  # half the budget would fit neither
+    again = select_parts([troops, troops], one, header)
+    assert again[0] == again[1] and again[0][0].n == 1

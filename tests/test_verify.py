@@ -10,6 +10,7 @@ from rag.verify import (
     Proposal,
     answer_kind_ok,
     asked_terms,
+    asking_clause,
     check_proposal,
     decide,
     echoes_question,
@@ -206,3 +207,28 @@ def test_each_answer_of_a_two_part_question_covers_only_its_part() -> None:
     )
     assert not verdict.left_out and "36" in verdict.sentences[0].text
     assert "six days" in verdict.sentences[0].text and not verdict.disagreement
+
+
+def test_a_lead_in_clause_does_not_set_the_kind_of_answer() -> None:
+    question = "When Mike Leach died in 2022, to which city's hospital was he airlifted?"
+    assert asking_clause(question) == "to which city's hospital was he airlifted?"
+    assert answer_kind_ok(question, "Jackson")  # not a date: the question asks where
+    assert not answer_kind_ok("In the May 2021 collapse, how many were hurt?", "the riders")
+    assert (
+        asking_clause("What did Smith say, which was odd?") == "What did Smith say, which was odd?"
+    )
+
+
+def test_a_pronoun_sentence_after_a_name_tells_what_the_named_did() -> None:
+    named = [
+        sentence(1, "Andres Lopez expressed condolences to the families.", "a", 0),
+        sentence(2, "He promised a thorough probe of the tragedy.", "a", 53),
+    ]
+    question = "Which president promised a thorough probe of the tragedy?"
+    assert check_proposal(question, Proposal("Andres Lopez", [1]), named, WEIGHTS).ok
+    dated = [
+        sentence(1, "In 1992, police captured the group's founder.", "a", 0),
+        sentence(2, "His deputy Artemio was arrested a decade later.", "a", 47),
+    ]
+    when = "In what year was Artemio arrested?"
+    assert not check_proposal(when, Proposal("1992", [1]), dated, WEIGHTS).ok
