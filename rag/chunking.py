@@ -7,14 +7,14 @@ point at the exact passage in the stored article.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-# A sentence ends at . ! ? … (plus closing quotes/brackets) followed by space and a capital,
-# digit or opening quote; a line break always ends one (scraped paragraphs are lines).
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[¿¡]?[A-Z0-9À-ÖØ-Þ])")
+from sentencex import segment
+
 _LINE = re.compile(r"[^\n]+")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_ABBREVIATIONS = ("Mr.", "Mrs.", "Ms.", "Dr.", "Gen.", "Sen.", "Rep.", "St.", "U.S.", "U.N.")
+_ASCII = {"“": '"', "”": '"', "‘": "'", "’": "'", "…": ".", "¿": "-", "¡": "-"}
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,44 @@ def estimate_tokens(text: str) -> int:
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Return (start, end) offsets of sentences in text[start:end], whitespace trimmed."""
+    """Return (start, end) offsets of sentences in text[start:end], whitespace trimmed.
+
+    sentencex finds the ends ('Red No. 3', 'Jan. 15' and 'R-Fla.' do not end one); a line
+    break always ends one (scraped paragraphs are lines).
+    """
     end = len(text) if end is None else end
+    plain = _ascii(text)
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text, start, end):
-        cut = line.start()
-        for m in _SENTENCE_END.finditer(text, line.start(), line.end()):
-            if text[cut : m.start()].endswith(_ABBREVIATIONS):
-                continue
-            spans.append((cut, m.start()))
-            cut = m.end()
-        spans.append((cut, line.end()))
+    for line in _LINE.finditer(plain, start, end):
+        at = line.start()
+        for piece in segment("en", line.group()):
+            piece = piece.strip()
+            found = plain.find(piece, at, line.end()) if piece else -1
+            if found >= 0:
+                at = found + len(piece)
+                spans.append((found, at))
     return [t for t in (_trim(text, s, e) for s, e in spans) if t[0] < t[1]]
+
+
+def _ascii(text: str) -> str:
+    """The text with each non-ASCII character replaced by one ASCII one ('é' -> 'e', a
+    no-break space -> ' '), so offsets stay the same: sentencex 1.0.32 panics when a
+    multi-byte character follows an initial."""
+    if text.isascii():
+        return text
+    return "".join(c if c.isascii() else _ASCII.get(c) or _fold(c) for c in text)
+
+
+def _fold(c: str) -> str:
+    """One ASCII stand-in for a non-ASCII character of the same kind."""
+    if c.isspace():
+        return " "
+    base = unicodedata.normalize("NFKD", c)[:1]
+    if base.isascii() and base.isalnum():
+        return base
+    if c.isalpha():
+        return "A" if c.isupper() else "a"
+    return "-"
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

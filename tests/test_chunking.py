@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rag.chunking import chunk_text, estimate_tokens, sentence_spans
@@ -20,6 +20,19 @@ def test_sentence_spans_split_on_ends_and_lines_but_not_abbreviations() -> None:
         "Is it true?",
         "“Yes,” he said.",
     ]
+    news = "Users of Red No. 3 have until Jan. 15, 2027. Rep. Matt Gaetz, R-Fla., agreed."
+    assert [news[s:e] for s, e in sentence_spans(news)] == [
+        "Users of Red No. 3 have until Jan. 15, 2027.",
+        "Rep. Matt Gaetz, R-Fla., agreed.",
+    ]
+
+
+@given(st.text())
+@example("A\xa0.”  ébb\xa0”")  # panicked sentencex 1.0.32 when given as it is
+def test_sentence_spans_of_any_text_are_trimmed_and_in_order(text: str) -> None:
+    spans = sentence_spans(text)
+    assert all(text[s:e] == text[s:e].strip() and s < e for s, e in spans)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
 
 
 def test_chunks_cover_every_sentence_within_budget_and_overlap() -> None:
