@@ -117,8 +117,13 @@ def phrase_in(phrase: str, text: str) -> bool:
         return False
     if f" {' '.join(words)} " in norm:
         return True
-    have = set(norm.split())
-    return all(w in have for w in words)
+    have = {_singular(w) for w in norm.split()}
+    return all(_singular(w) in have for w in words)
+
+
+def _singular(word: str) -> str:
+    """'hours' -> 'hour', so '29 hours' is in 'a 29-hour trek' ('boss' stays)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def answer_kind_ok(question: str, phrase: str) -> bool:

@@ -232,3 +232,9 @@ def test_a_pronoun_sentence_after_a_name_tells_what_the_named_did() -> None:
     ]
     when = "In what year was Artemio arrested?"
     assert not check_proposal(when, Proposal("1992", [1]), dated, WEIGHTS).ok
+
+
+def test_a_plural_phrase_is_in_a_hyphenated_singular() -> None:
+    trek = "The capsule linked up with the station after a 29-hour trek."
+    assert phrase_in("29 hours", trek)
+    assert not phrase_in("29 days", trek)
