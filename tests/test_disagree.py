@@ -96,13 +96,16 @@ def test_a_far_figure_is_another_measure_not_a_rival() -> None:
     )
 
 
-def test_a_figure_the_answers_article_states_in_other_words_is_no_rival() -> None:
+def test_in_18_of_the_80_people_the_18_counts_people_and_80_is_no_rival() -> None:
     shown = [
         sentence(1, "The jet flipped, injuring 18 of the 80 people on board.", "a"),
         sentence(2, "It flipped, injuring 21 of the 80 people onboard.", "b"),
     ]
     texts = {p.article_id: p.text for p in shown}
-    assert rivals("18", [1], "How many people were injured?", shown, texts) == []
+    assert rivals("18", [1], "How many people were injured?", shown, texts) == [("21", 2)]
+    same = [shown[0], sentence(2, "It flipped; 18 of the 80 people onboard were hurt.", "b")]
+    texts = {p.article_id: p.text for p in same}
+    assert rivals("18", [1], "How many people were injured?", same, texts) == []
 
 
 def test_a_rival_in_a_sentence_the_model_did_not_read_joins_with_its_sentence() -> None:
