@@ -21,6 +21,7 @@ MAX_RIVALS = 2
 MAX_RATIO = 2.0  # two reports of one count: 52 and 46 bases, 10 and 18 dead
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NAME = re.compile(r"[^\W\d_][\w’'-]*")
+_CLOCK = re.compile(r"\s*[ap]\.?m\b\.?", re.IGNORECASE)
 _PARTICLES = frozenset({"de", "del", "la", "von", "van", "da", "bin", "al", "el"})
 
 
@@ -72,6 +73,9 @@ def figure_rival(answer: str, said: str, other: str, question: str, strict: bool
 
 def _phrase(m: re.Match[str]) -> str:
     """A matched figure with its unit words up to the first stopword: '52 bases'."""
+    clock = _CLOCK.match(m.string, m.end("num"))
+    if ":" in m["num"] and clock:
+        return m.string[m.start() : clock.end()]
     end = m.end("num")
     for w in re.finditer(r"%|[^\W\d_]+", m.string[end : m.end()]):
         if w[0] != "%" and not terms(w[0]):
@@ -141,11 +145,19 @@ def _states(text: str, phrase: str) -> bool:
 def _close(a: str, b: str) -> bool:
     """Are two figures near enough to be two reports of one count (10 and 18, not 10 and
     1,800)?"""
+    if (":" in a) != (":" in b):
+        return False  # a clock time and a count
     try:
-        x, y = float(a), float(b)
+        x, y = _amount(a), _amount(b)
     except ValueError:
         return False
     return min(x, y) > 0 and max(x, y) / min(x, y) <= MAX_RATIO
+
+
+def _amount(figure: str) -> float:
+    """A figure as a number; a clock time as minutes after midnight ('10:12' -> 612)."""
+    hours, _, minutes = figure.partition(":")
+    return float(hours) * 60 + float(minutes) if minutes else float(figure)
 
 
 def rivals(

@@ -15,7 +15,7 @@ from rag.text import normalize
 # A figure, with what it changed from ('from 78 to 46') and the words naming what it counts;
 # in '18 of the 80 people' that is 'people'.
 VALUE = re.compile(
-    r"(?:(?:\bfrom\s+)?(?P<old>\d[\d,.]*)\s+to\s+)?(?P<num>\d[\d,.]*\d|\d)"
+    r"(?:(?:\bfrom\s+)?(?P<old>\d[\d,.]*)\s+to\s+)?(?P<num>\b\d{1,2}:\d\d\b|\d[\d,.]*\d|\d)"
     r"(?:\s+of\s+(?:the\s+)?\d[\d,.]*)?"
     r"(?:\s*(?P<unit>%|[^\W\d_]+(?:[ -][^\W\d_]+)?))?"
 )

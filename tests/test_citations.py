@@ -30,6 +30,7 @@ def test_split_answer_reads_all_marker_forms() -> None:
 
 def test_figures_and_names() -> None:
     assert figures("It seized 6,300 kilograms and 79 kg in 2021.") == {"6300", "79", "2021"}
+    assert figures("Police came at 10:12 p.m.") == {"10:12"}
     assert names("Troops killed alias Cirilo in Chachaspata.") == {"cirilo", "chachaspata"}
 
 

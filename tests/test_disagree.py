@@ -149,3 +149,11 @@ def test_a_figure_in_an_unread_sentence_must_have_the_answers_own_unit_and_be_no
     )
     lives = "How many lives did the conflict claim?"
     assert figure_rival("70,000", "took 70,000 lives", "claimed 69,000 lives", lives, strict=True)
+
+
+def test_a_clock_time_is_one_figure_and_rivals_only_another_time() -> None:
+    q = "At what time did police respond to the shooting?"
+    said = "Officers responded around 10:12 p.m. and found the victims."
+    other = "Police responded to a report of a shooting around 10:15 p.m. on Tuesday."
+    assert figure_rival("10:12 p.m.", said, other, q) == "10:15 p.m."
+    assert figure_rival("254", "254 flights were canceled", "By 8:15 a.m. it was over.", q) == ""
