@@ -382,25 +382,28 @@ def answer_stream(
 
     constrained = engine.constrained
     embedded = isinstance(engine.llm, EmbeddedLLM)
-    # The model answers one part of a two-part question: ask each part on its own, over the
-    # sentences picked for it.
-    asked = list(zip(parts(query), found.parts, strict=True)) if found.parts else []
-    requests = [prompt.messages(q, shown, today) for q, shown in asked or [(query, passages)]]
-    bodies = [prompt.request_body([p.n for p in shown], embedded) for _, shown in asked]
-    if not constrained:
-        requests = [prompt.messages(query, passages, today)]
-        requests[0][0]["content"] = prompt.FREE_TEXT_PROMPT
-        bodies = [None]
-    elif not bodies:
-        bodies = [prompt.request_body([p.n for p in passages], embedded)]
-    sizes = [sum(estimate_tokens(m["content"]) for m in r) for r in requests]
+    if constrained:
+        # The model answers one part of a two-part question: ask each part on its own, over
+        # the sentences picked for it.
+        asked = [(query, passages)]
+        if found.parts:
+            asked = list(zip(parts(query), found.parts, strict=True))
+        calls = [
+            (prompt.messages(q, shown, today), prompt.request_body([p.n for p in shown], embedded))
+            for q, shown in asked
+        ]
+    else:
+        free = prompt.messages(query, passages, today)
+        free[0]["content"] = prompt.FREE_TEXT_PROMPT
+        calls = [(free, None)]
+    sizes = [sum(estimate_tokens(m["content"]) for m in r) for r, _ in calls]
     if embedded and engine.llm.status.state != "ready":
         yield Status("Loading the model…")
     yield Status(_wait_message(passages, sizes[0], engine.prompt_speed))
     raws: list[list[str]] = []
     sent = time.perf_counter()
     try:
-        for request, body in zip(requests, bodies, strict=True):
+        for request, body in calls:
             streamed = "first_token" in timings
             raws.append(raw := [])
             pieces = engine.llm.stream(request, max_tokens=settings.llm_max_tokens, extra_body=body)
