@@ -65,6 +65,12 @@ _ASKING_CLAUSE = re.compile(
     r"(?:how|what|which|who|whom|whose|when|where|why)\b.*)$",
     re.IGNORECASE | re.DOTALL,
 )
+# "What was the name of the truck driver whose…": the answer's sentences must name a driver.
+_NAMED_ROLE = re.compile(
+    r"\bname of (?:the |an? )?(?:[\w'’-]+ ){0,3}?([\w'’-]+)(?:,| (?:who|whose|whom|that|which|"
+    r"from|of|in|at|on|known|serving)\b)",
+    re.IGNORECASE,
+)
 _ASKS_FIRST = re.compile(r"\s*(how|what|which|who|whom|whose|where|why)\b", re.IGNORECASE)
 
 
@@ -224,6 +230,20 @@ def _check(
     return Checked(phrase, ids)
 
 
+def names_role(question: str, answer: Checked, passages: Sequence[Passage]) -> Checked:
+    """The answer to "What was the name of the truck driver…" as it is when its sentences (or
+    their neighbours) say 'driver', else left out: a name from a sentence about someone else
+    is no answer. A rival needs no such check: its spelling ties it to the answer."""
+    role = _NAMED_ROLE.search(question)
+    by_n = {p.n: p for p in passages}
+    context = _with_neighbours([by_n[n] for n in answer.evidence if n in by_n], passages)
+    if not answer.ok or not role or terms(role[1]) <= _terms_of(context):
+        return answer
+    if role[1].lower() in re.sub(r"[\s-]", "", " ".join(p.text for p in context).lower()):
+        return answer  # 'frontman' written 'front man'
+    return Checked(answer.answer, answer.evidence, f"its sentences do not name the {role[1]}")
+
+
 def _continued(sentence: Passage, passages: Sequence[Passage], named: bool) -> str:
     """For an answer that names someone, the sentence and the next shown one when that opens
     with a pronoun ('He promised a probe.'): what that says of them is the answer's too."""
@@ -334,7 +354,10 @@ def decide(
     `texts` (article id -> text) lets another article's different value for the one thing
     asked, in a shown or a `spare` sentence (one not shown to the model), join the answer as a
     disagreement; the spare sentences it cites come back in `Verdict.added`."""
-    checked = [check_proposal(question, p, passages, weights, threshold) for p in proposals]
+    checked = [
+        names_role(question, check_proposal(question, p, passages, weights, threshold), passages)
+        for p in proposals
+    ]
     left_out = [
         Sentence(c.answer, c.evidence, supported=False, reason=c.reason)
         for c in checked

@@ -238,3 +238,15 @@ def test_a_plural_phrase_is_in_a_hyphenated_singular() -> None:
     trek = "The capsule linked up with the station after a 29-hour trek."
     assert phrase_in("29 hours", trek)
     assert not phrase_in("29 days", trek)
+
+
+def test_a_name_from_a_sentence_about_someone_else_does_not_answer_name_of_the_role() -> None:
+    shown = [
+        sentence(1, "Sun Shiying, a spokesman for the airline, said the flight took off.", "a"),
+        sentence(2, "Oleg Psyuk, the band's front man, told CNN.", "b"),
+    ]
+    pilot = "What was the name of the captain who was flying the flight?"
+    got = decide(pilot, [Proposal("Sun Shiying", [1])], "", shown, WEIGHTS)
+    assert got.abstained and got.left_out[0].reason == "its sentences do not name the captain"
+    singer = "What is the name of the frontman of the band?"
+    assert not decide(singer, [Proposal("Oleg Psyuk", [2])], "", shown, WEIGHTS).abstained
