@@ -235,9 +235,11 @@ def names_role(question: str, answer: Checked, passages: Sequence[Passage]) -> C
     their neighbours) say 'driver', else left out: a name from a sentence about someone else
     is no answer. A rival needs no such check: its spelling ties it to the answer."""
     role = _NAMED_ROLE.search(question)
+    if not answer.ok or not role:
+        return answer
     by_n = {p.n: p for p in passages}
     context = _with_neighbours([by_n[n] for n in answer.evidence if n in by_n], passages)
-    if not answer.ok or not role or terms(role[1]) <= _terms_of(context):
+    if terms(role[1]) <= _terms_of(context):
         return answer
     if role[1].lower() in re.sub(r"[\s-]", "", " ".join(p.text for p in context).lower()):
         return answer  # 'frontman' written 'front man'
