@@ -16,7 +16,8 @@ from rag.chunking import sentence_spans
 
 CITATION = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _WORD = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
-_NUMBER = re.compile(r"\b\d{1,2}:\d\d\b|\d[\d,.]*\d|\d")  # a clock time is one figure
+NUMBER = r"\b\d{1,2}:\d\d\b|\d[\d,.]*\d|\d"  # what a figure is; a clock time is one
+_NUMBER = re.compile(NUMBER)
 _STOP = frozenset(
     "a about after against all also an and any are as at be been before but by can could did "
     "do does during each for from had has have he her his how i in into is it its more most "

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 
-from rag.citations import figures
+from rag.citations import NUMBER, figures
 from rag.evidence import terms
 from rag.text import normalize
 
 # A figure, with what it changed from ('from 78 to 46') and the words naming what it counts;
 # in '18 of the 80 people' that is 'people'.
 VALUE = re.compile(
-    r"(?:(?:\bfrom\s+)?(?P<old>\d[\d,.]*)\s+to\s+)?(?P<num>\b\d{1,2}:\d\d\b|\d[\d,.]*\d|\d)"
+    rf"(?:(?:\bfrom\s+)?(?P<old>\d[\d,.]*)\s+to\s+)?(?P<num>{NUMBER})"
     r"(?:\s+of\s+(?:the\s+)?\d[\d,.]*)?"
     r"(?:\s*(?P<unit>%|[^\W\d_]+(?:[ -][^\W\d_]+)?))?"
 )

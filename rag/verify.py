@@ -388,15 +388,22 @@ def decide(
         return Verdict([Sentence(text, ids)], left_out, disagreement=True, added=added)
     shown = {p.n for p in passages}
     kept = [k for k in kept if set(k.evidence) <= shown]  # a spare rival that agrees: no news
-    ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
+    listed = _listed(kept)
     by_n = {p.n: p for p in passages}
-    why = claim_ok(sentence, [k.answer for k in kept], [by_n[n] for n in ids], question)
+    cited = [by_n[n] for n in listed.citations]
+    why = claim_ok(sentence, [k.answer for k in kept], cited, question)
     if not why:
-        return Verdict([Sentence(sentence.strip(), ids)], left_out)
+        return Verdict([Sentence(sentence.strip(), listed.citations)], left_out)
     if sentence.strip():
-        left_out.append(Sentence(sentence.strip(), ids, supported=False, reason=why))
+        left_out.append(Sentence(sentence.strip(), listed.citations, supported=False, reason=why))
+    return Verdict([listed], left_out)
+
+
+def _listed(kept: Sequence[Checked]) -> Sentence:
+    """The kept answers as one sentence citing all their sentences: '52 [1]; 46 [2].'"""
+    ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
     text = "; ".join(_marked(k) for k in kept) + "."
-    return Verdict([Sentence(text[0].upper() + text[1:], ids)], left_out)
+    return Sentence(text[0].upper() + text[1:], ids)
 
 
 def _two_part(
@@ -416,7 +423,4 @@ def _two_part(
             for k in kept
         )
     ]
-    ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
-    text = "; ".join(_marked(k) for k in kept) + "."
-    sentence = Sentence(text[0].upper() + text[1:], ids)
-    return Verdict([sentence], left_out, unanswered=unanswered)
+    return Verdict([_listed(kept)], left_out, unanswered=unanswered)
