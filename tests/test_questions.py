@@ -148,13 +148,25 @@ def test_news_dev_set_shape() -> None:
     assert all(len(q.answer_all) >= 2 for q in questions if q.type == "conflict")
 
 
+def test_news_test_set_shape_and_held_out_from_dev() -> None:
+    questions, errors = load_questions(ROOT / "data" / "eval" / "news-test.jsonl")
+    dev, _ = load_questions(ROOT / "data" / "eval" / "news-dev.jsonl")
+    assert errors == []
+    types = [q.type for q in questions]
+    assert len(questions) >= 80 and types.count("unanswerable") >= 15
+    assert not {a for q in questions for a in q.gold_articles} & {
+        a for q in dev for a in q.gold_articles
+    }
+
+
 @pytest.mark.slow
-def test_news_dev_snippets_are_verbatim_in_the_cleaned_articles() -> None:
+@pytest.mark.parametrize("name", ["news-dev.jsonl", "news-test.jsonl"])
+def test_news_snippets_are_verbatim_in_the_cleaned_articles(name: str) -> None:
     if not NEWS_CORPUS.is_file():
         pytest.skip("../shared/corpora/news-10k.jsonl.gz is not here")
     from rag.articles import Article, load_file
 
-    questions, _ = load_questions(ROOT / "data" / "eval" / "news-dev.jsonl")
+    questions, _ = load_questions(ROOT / "data" / "eval" / name)
     wanted = {a for q in questions for a in q.gold_articles}
     texts = {
         a.id: _flat(a.text)
