@@ -31,6 +31,7 @@ def test_eval_lists_bundled_sets_and_refuses_other_paths(eval_engine: Engine) ->
     assert choices == [
         ("followups.jsonl (bundled)", "bundled:followups.jsonl"),
         ("news-dev.jsonl (bundled)", "bundled:news-dev.jsonl"),
+        ("news-test.jsonl (bundled)", "bundled:news-test.jsonl"),
         ("seed.jsonl (bundled)", "bundled:seed.jsonl"),
     ]
     info = eval_sets.describe_set(eval_engine, "bundled:seed.jsonl")
