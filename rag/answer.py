@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rag import evidence, prompt
 from rag.chat import condense
@@ -33,7 +33,13 @@ from rag.parts import parts
 from rag.retriever import Hit, retrieve
 from rag.settings import Settings
 from rag.store import Filters, Store, StoredArticle
-from rag.verify import Verdict, asking_clause, decide
+from rag.verify import (
+    KEY_TERM_COVERAGE,
+    SECOND_LOOK_COVERAGE,
+    Verdict,
+    asking_clause,
+    decide,
+)
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -68,7 +74,9 @@ class Status:
 
 @dataclass
 class Sources:
-    """The passages the answer will be drawn from, sent as soon as retrieval finishes."""
+    """The passages the answer will be drawn from, sent as soon as retrieval finishes, and
+    again (with the next sentences added) when the model reads on: words streamed before
+    that were its first try."""
 
     passages: list[Passage]
 
@@ -132,8 +140,9 @@ def open_engine(settings: Settings) -> Engine:
 @dataclass
 class Found:
     """What retrieval gives one question: ranked chunks, evidence sentences, term weights,
-    the retrieved articles' texts (article id -> text), the sentences that did not fit and,
-    for a two-part question, each part's own evidence sentences."""
+    the retrieved articles' texts (article id -> text), the next best sentences within the
+    budget (`second`, read when the first ones answer nothing), the best others that did not
+    fit and, for a two-part question, each part's own evidence sentences."""
 
     retrieved: list[Passage]
     passages: list[Passage]
@@ -141,6 +150,7 @@ class Found:
     texts: dict[str, str] = field(default_factory=dict)
     spare: list[Passage] = field(default_factory=list)
     parts: list[list[Passage]] = field(default_factory=list)
+    second: list[Passage] = field(default_factory=list)
 
 
 def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
@@ -216,10 +226,12 @@ def find_passages(
     scored = [evidence.scored(got, articles, q, weights) for q, got in searches]
     each = evidence.select_parts(scored, budget, _header_tokens)
     passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
-    # Rivals are looked for only for a one-part question (verify.decide).
-    spare = evidence.spare(scored[0], passages) if len(scored) == 1 else []
     texts = {a.id: a.text for a in articles.values()}
-    return Found(ranked, passages, weights, texts, spare, each if len(each) > 1 else [])
+    if len(scored) > 1:  # rivals and a second look are for a one-part question only
+        return Found(ranked, passages, weights, texts, parts=each)
+    second = evidence.following(scored[0], passages, budget, _header_tokens)
+    spare = evidence.spare(scored[0], passages + second)
+    return Found(ranked, passages, weights, texts, spare, second=second)
 
 
 def render_text(sentences: list[Sentence]) -> str:
@@ -276,11 +288,12 @@ def abstention(
     return Answer(question, query, text, True, "generated", passages=passages, left_out=left_out)
 
 
-def answer_from_verdict(question: str, query: str, verdict: Verdict, found: Found) -> Answer:
-    """The Answer a verdict allows: its claims with citations, or an abstention."""
+def answer_from_verdict(question: str, query: str, verdict: Verdict, read: list[Passage]) -> Answer:
+    """The Answer a verdict allows over the sentences the model `read`: its claims with
+    citations, or an abstention."""
     if verdict.abstained:
-        return abstention(question, query, found.passages, verdict.left_out)
-    passages = found.passages + verdict.added
+        return abstention(question, query, read, verdict.left_out)
+    passages = read + verdict.added
     missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
     return Answer(
         question,
@@ -331,12 +344,16 @@ def free_text_answer(question: str, query: str, raw: str, found: Found) -> Answe
     )
 
 
-def _wait_message(passages: list[Passage], prompt_tokens: int, speed: float) -> str:
-    """'Reading 9 sentences from 3 articles… (about 5 s)'."""
+def _wait_message(
+    passages: list[Passage], prompt_tokens: int, speed: float, again: bool = False
+) -> str:
+    """'Reading 9 sentences from 3 articles… (about 5 s)'; `again`: after the first ones
+    answered nothing."""
     articles = len({p.article_id for p in passages})
     seconds = max(1, round(prompt_tokens / speed))
     noun = "article" if articles == 1 else "articles"
-    return f"Reading {len(passages)} sentences from {articles} {noun}… (about {seconds} s)"
+    lead = "No answer in those sentences. Reading the next " if again else "Reading "
+    return f"{lead}{len(passages)} sentences from {articles} {noun}… (about {seconds} s)"
 
 
 def answer_stream(
@@ -388,10 +405,7 @@ def answer_stream(
         asked = [(query, passages)]
         if found.parts:
             asked = list(zip(parts(query), found.parts, strict=True))
-        calls = [
-            (prompt.messages(q, shown, today), prompt.request_body([p.n for p in shown], embedded))
-            for q, shown in asked
-        ]
+        calls = [_constrained_call(q, shown, today, embedded) for q, shown in asked]
     else:
         free = prompt.messages(query, passages, today)
         free[0]["content"] = prompt.FREE_TEXT_PROMPT
@@ -400,19 +414,13 @@ def answer_stream(
     if embedded and engine.llm.status.state != "ready":
         yield Status("Loading the model…")
     yield Status(_wait_message(passages, sizes[0], engine.prompt_speed))
-    raws: list[list[str]] = []
-    sent = time.perf_counter()
     try:
-        for request, body in calls:
-            streamed = "first_token" in timings
-            raws.append(raw := [])
-            pieces = engine.llm.stream(request, max_tokens=settings.llm_max_tokens, extra_body=body)
-            shown = prompt.stream_display(pieces, raw) if constrained else _collect(pieces, raw)
-            for i, text in enumerate(shown):
-                if "first_token" not in timings:
-                    timings["first_token"] = time.perf_counter() - started
-                    _learn_speed(engine, sizes[0], time.perf_counter() - sent)
-                yield Token(" · " + text if i == 0 and streamed else text)
+        raws = yield from _generate(engine, calls, sizes[0], started, timings, constrained)
+        if constrained:
+            args = (engine, found, today, sizes, started, timings)
+            answer = yield from _verify_or_read_on(question, query, raws, *args)
+        else:
+            answer = free_text_answer(question, query, "".join(raws[0]).strip(), found)
     except LLMError as err:
         if constrained and not embedded and err.status in (400, 422):
             engine.constrained = False  # this server refuses JSON schemas: use free text
@@ -429,23 +437,99 @@ def answer_stream(
         notice = f"{err} Showing quotes from the articles."
         yield finish(extractive(question, query, passages, notice))
         return
-    if constrained:
-        reply = prompt.merge([prompt.parse_reply("".join(raw)) for raw in raws])
-        verdict = decide(
-            query,
-            reply.proposals,
-            reply.sentence,
-            passages,
-            found.weights,
-            texts=found.texts,
-            spare=found.spare,
-        )
-        answer = answer_from_verdict(question, query, verdict, found)
-    else:
-        answer = free_text_answer(question, query, "".join(raws[0]).strip(), found)
     completion = sum(len(raw) for raw in raws)
     answer.usage = {"prompt_tokens": sum(sizes), "completion_tokens": completion}
     yield finish(answer)
+
+
+Call = tuple[list[dict[str, str]], dict[str, Any] | None]
+
+
+def _verify_or_read_on(
+    question: str,
+    query: str,
+    raws: list[list[str]],
+    engine: Engine,
+    found: Found,
+    today: str,
+    sizes: list[int],
+    started: float,
+    timings: dict[str, float],
+) -> Generator[Event, None, Answer]:
+    """The answer the constrained replies allow; when nothing they propose holds, the model
+    reads the next best sentences (`found.second`) and is asked once more. Appends that
+    request's reply to `raws` and its prompt size to `sizes`."""
+    passages = found.passages
+    verdict = _verdict(query, raws, passages, found, [*found.second, *found.spare])
+    if not verdict.abstained or not found.second:
+        return answer_from_verdict(question, query, verdict, passages)
+    read = passages + found.second
+    call = _constrained_call(query, found.second, today, isinstance(engine.llm, EmbeddedLLM))
+    sizes.append(sum(estimate_tokens(m["content"]) for m in call[0]))
+    yield Sources(read)
+    yield Status(_wait_message(found.second, sizes[-1], engine.prompt_speed, again=True))
+    try:
+        more = yield from _generate(engine, [call], sizes[-1], started, timings, True)
+    except LLMError as err:
+        answer = answer_from_verdict(question, query, verdict, read)
+        answer.notice = f"{err} The next sentences were not read."
+        return answer
+    raws += more
+    unread = [*passages, *found.spare]
+    again = _verdict(query, more, found.second, found, unread, SECOND_LOOK_COVERAGE)
+    again.left_out = verdict.left_out + again.left_out
+    return answer_from_verdict(question, query, again, read)
+
+
+def _constrained_call(question: str, shown: list[Passage], today: str, embedded: bool) -> Call:
+    """The messages and JSON-schema request body asking `question` over the `shown` sentences."""
+    body = prompt.request_body([p.n for p in shown], embedded)
+    return prompt.messages(question, shown, today), body
+
+
+def _generate(
+    engine: Engine,
+    calls: list[Call],
+    size: int,
+    started: float,
+    timings: dict[str, float],
+    constrained: bool,
+) -> Generator[Token, None, list[list[str]]]:
+    """Send each call in turn, streaming readable Tokens; returns each reply's raw pieces.
+    The first token sets `timings['first_token']` and teaches the engine the prompt speed
+    (`size`: the first call's prompt tokens)."""
+    raws: list[list[str]] = []
+    sent = time.perf_counter()
+    for request, body in calls:
+        streamed = bool(raws)
+        raws.append(raw := [])
+        pieces = engine.llm.stream(  # type: ignore[union-attr]
+            request, max_tokens=engine.settings.llm_max_tokens, extra_body=body
+        )
+        shown = prompt.stream_display(pieces, raw) if constrained else _collect(pieces, raw)
+        for i, text in enumerate(shown):
+            if "first_token" not in timings:
+                timings["first_token"] = time.perf_counter() - started
+                _learn_speed(engine, size, time.perf_counter() - sent)
+            yield Token(" · " + text if i == 0 and streamed else text)
+    return raws
+
+
+def _verdict(
+    query: str,
+    raws: list[list[str]],
+    shown: list[Passage],
+    found: Found,
+    unread: list[Passage],
+    threshold: float = KEY_TERM_COVERAGE,
+) -> Verdict:
+    """Verify the replies to the question asked over the `shown` sentences (their key-term
+    coverage at least `threshold`); another article's value may also come from `unread` ones."""
+    reply = prompt.merge([prompt.parse_reply("".join(raw)) for raw in raws])
+    return decide(
+        query, reply.proposals, reply.sentence, shown, found.weights, threshold,
+        texts=found.texts, spare=unread,
+    )  # fmt: skip
 
 
 def _collect(pieces: Iterator[str], raw: list[str]) -> Iterator[str]:

@@ -182,13 +182,18 @@ def print_sources(answer: Answer, out: Console) -> None:
 
 def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) -> Answer:
     """Print status lines and streamed tokens, then the verified answer and its sources."""
-    from rag.answer import Done, Status, Token
+    from rag.answer import Done, Sources, Status, Token
 
+    streamed = False
     for event in events:
         if isinstance(event, Status) and not as_json:
             err_console.print(f"[dim]{escape(event.message)}[/]")
+        elif isinstance(event, Sources) and streamed and not as_json:
+            out.print()  # the model reads more sentences: its next words start a new line
+            streamed = False
         elif isinstance(event, Token) and not as_json:
             out.print(escape(event.text), end="")
+            streamed = True
         elif isinstance(event, Done):
             if as_json:
                 out.print_json(json.dumps(answer_json(event.answer)))

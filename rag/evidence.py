@@ -253,6 +253,19 @@ def select_parts(
     ]
 
 
+def following(
+    cands: Sequence[Candidate],
+    shown: Sequence[Passage],
+    budget: int,
+    header_tokens: Callable[[StoredArticle], int],
+) -> list[Passage]:
+    """The best candidates not among `shown` that fit in `budget`, numbered after them: what
+    the model reads when the shown sentences answered nothing."""
+    taken = {(p.article_id, p.start) for p in shown}
+    rest = [c for c in cands if (c.article.id, c.start) not in taken]
+    return number(pick(rest, budget, header_tokens), first=max((p.n for p in shown), default=0) + 1)
+
+
 def spare(cands: Sequence[Candidate], shown: Sequence[Passage], limit: int = 30) -> list[Passage]:
     """The best `limit` scored candidates that did not fit in the prompt, numbered after the
     shown ones: where another article's figure for the thing asked may be found."""

@@ -97,14 +97,15 @@ def test_request_has_fixed_instructions_a_schema_of_shown_ids_and_the_date(
     llm_server.reply = reply()
     asked = f"{QUESTION[:-1]} this month?"
     answer = ask(asked, engine_for(indexed, llm_server.base_url), question_date="2014-03-05")
-    request = llm_server.requests[-1]
+    request = llm_server.requests[0]
     assert request["messages"][0] == {"role": "system", "content": SYSTEM_PROMPT}
     user = request["messages"][1]["content"]
     assert user.startswith("Today is 2014-03-05.") and user.endswith(f"Question: {asked}")
     schema = request["response_format"]["json_schema"]["schema"]
     items = schema["properties"]["answers"]["items"]["properties"]["evidence"]["items"]
-    assert items["enum"] == [p.n for p in answer.passages]
-    assert answer.abstained  # the model gave no answer
+    shown = [int(line[1:].split("]")[0]) for line in user.splitlines() if line.startswith("[")]
+    assert items["enum"] == shown and set(shown) < {p.n for p in answer.passages}
+    assert answer.abstained  # the model gave no answer, over these sentences or the next
 
 
 def test_prompt_stays_within_its_budget(indexed, llm_server) -> None:
@@ -129,12 +130,19 @@ def test_an_injected_instruction_never_becomes_the_answer(tmp_path, llm_server) 
     assert any("PWNED" in s.text for s in answer.left_out)
 
 
+def first_id(request: dict) -> int:
+    """The number of the first sentence in this request's prompt."""
+    lines = request["messages"][-1]["content"].splitlines()
+    return next(int(line[1:].split("]")[0]) for line in lines if line.startswith("["))
+
+
 def test_a_figure_from_nowhere_is_left_out(indexed, llm_server) -> None:
-    llm_server.responder = lambda r: reply(("6,300", [gas_passage(r)]))
+    llm_server.responder = lambda r: reply(("6,300", [first_id(r)]))
     answer = ask(QUESTION, engine_for(indexed, llm_server.base_url))
     assert answer.abstained and "6,300" not in answer.text.split("“")[0]
-    [left] = answer.left_out
-    assert "not in the cited sentences" in left.reason
+    assert len(llm_server.requests) == 2  # the first sentences, then the next ones
+    assert [s.text for s in answer.left_out] == ["6,300", "6,300"]
+    assert all("not in the cited sentences" in s.reason for s in answer.left_out)
 
 
 def test_a_sentence_naming_someone_absent_falls_back_to_the_phrase(indexed, llm_server) -> None:
@@ -152,6 +160,60 @@ def test_model_refusal_is_an_abstention_naming_the_closest_sentence(indexed, llm
     assert answer.abstained and answer.citations == []
     assert answer.text.startswith("The articles do not say. The closest they come: “")
     assert answer.passages
+
+
+PAYLOADS = {
+    "launch": "The Peregrine lunar lander carried NASA cargo when it launched from Florida.",
+    "Peregrine lunar lander": "The 20 payloads it carried at launch come from seven nations.",
+}
+
+
+def one_sentence_engine(tmp_path: Path, url: str, question: str) -> Engine:
+    """An engine over PAYLOADS whose prompt has room for about one sentence."""
+    engine = engine_over(tmp_path, PAYLOADS, url)
+    fixed = engine.settings.prompt_tokens - evidence_budget(engine.settings, question, "")
+    engine.settings = engine.settings.model_copy(update={"prompt_tokens": fixed + 36})
+    return engine
+
+
+def test_the_next_sentences_are_read_when_the_first_answer_nothing(tmp_path, llm_server) -> None:
+    question = (
+        "How many payloads did the Peregrine lunar lander carry when it launched from Florida?"
+    )
+    engine = one_sentence_engine(tmp_path, llm_server.base_url, question)
+
+    def respond(r: dict) -> str:
+        if "20 payloads" in r["messages"][-1]["content"]:
+            return reply(("20", [sentence_id(r, "20 payloads")]))
+        return reply(("1", [first_id(r)]))  # a figure from nowhere
+
+    llm_server.responder = respond
+    events = list(answer_stream(question, engine))
+    answer = events[-1].answer
+    assert len(llm_server.requests) == 2 and "20 payloads" not in str(llm_server.requests[0])
+    assert answer.text.startswith("20 [") and not answer.abstained
+    [first, then] = [e.passages for e in events if isinstance(e, Sources)]
+    assert set(p.n for p in first) < set(p.n for p in then) == set(p.n for p in answer.passages)
+    assert any(isinstance(e, Status) and e.message.startswith("No answer in those") for e in events)
+    [citation] = answer.citations
+    assert "20 payloads" in citation.text and citation.n not in {p.n for p in first}
+    assert [s.text for s in answer.left_out] == ["1"]  # the first proposal, and why
+
+
+def test_an_llm_failing_on_the_next_sentences_keeps_the_abstention(tmp_path, llm_server) -> None:
+    question = (
+        "How many payloads did the Peregrine lunar lander carry when it launched from Florida?"
+    )
+    engine = one_sentence_engine(tmp_path, llm_server.base_url, question)
+
+    def respond(r: dict) -> str:
+        llm_server.mode = "http500"  # the next request fails
+        return reply(("1", [first_id(r)]))
+
+    llm_server.responder = respond
+    answer = ask(question, engine)
+    assert answer.abstained and answer.mode == "generated" and len(llm_server.requests) == 2
+    assert "scripted failure" in answer.notice and "next sentences were not read" in answer.notice
 
 
 def test_two_articles_with_different_figures_are_a_disagreement(tmp_path, llm_server) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fake_llm import ScriptedLLM
+from helpers import GAS_QUESTION, cite_first_passage
 
 from rag.answer import Engine
 from rag.app import chat, export, history, render
@@ -147,3 +148,27 @@ def test_history_rename_delete_search_and_export(
 
     assert "Deleted" in history.delete_chat(conversations, session, "b")
     assert len(history.chat_choices(conversations, "b")) == 1
+
+
+def test_reading_on_clears_the_first_try(
+    engine: Engine, conversations: Conversations, llm: ScriptedLLM
+) -> None:
+    """A figure from nowhere is left out, the model reads the next sentences: the words of its
+    first try leave the screen when the new sources come."""
+    tries = iter(["6,300", "7,400"])
+
+    def made_up(request: dict) -> str:
+        lines = request["messages"][-1]["content"].splitlines()
+        first = next(int(line[1:].split("]")[0]) for line in lines if line.startswith("["))
+        return json.dumps({"answers": [{"answer": next(tries), "evidence": [first]}]})
+
+    llm.responder = made_up
+    try:
+        views = run(chat.respond(engine, conversations, GAS_QUESTION, None, "b"))
+    finally:
+        llm.responder = cite_first_passage
+    shown = [v[0][-1]["content"] for v in views]
+    first = next(i for i, text in enumerate(shown) if "6,300" in text)
+    second = next(i for i, text in enumerate(shown) if "7,400" in text)
+    assert first < second and "6,300" not in shown[second]
+    assert views[-1][2]["turns"][0]["answer"]["abstained"]

@@ -261,3 +261,16 @@ def test_retrieval_depth_does_not_follow_top_k(built: Built, tmp_path: Path) -> 
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["rank_depth"] == 10
     assert summary["metrics"]["hit@5"] > summary["metrics"]["hit@3"]
+
+
+def test_words_of_a_first_try_and_of_reading_on_stay_on_separate_lines() -> None:
+    from rich.console import Console
+
+    from rag.answer import Answer, Done, Sources, Token
+    from rag.cli import show_answer
+
+    buffer = io.StringIO()
+    answer = Answer("q", "q", "The articles do not say.", True, "generated")
+    events = [Sources([]), Token("6,300"), Sources([]), Token("7,400"), Done(answer)]
+    show_answer(iter(events), Console(file=buffer, width=100))
+    assert buffer.getvalue().startswith("6,300\n7,400\n")

@@ -128,8 +128,9 @@ def respond(
         for event in events:
             if isinstance(event, Status):
                 turn["status"] = event.message
-            elif isinstance(event, Sources):
+            elif isinstance(event, Sources):  # again: the model reads more sentences
                 turn["passages"] = [dataclasses.asdict(p) for p in event.passages]
+                turn["text"] = ""
             elif isinstance(event, Token):
                 turn["text"] += event.text
             elif isinstance(event, Done):
