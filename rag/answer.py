@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from rag import evidence, prompt
+from rag.asks import asking_clause
 from rag.chat import condense
 from rag.chunking import estimate_tokens
 from rag.citations import (
@@ -33,13 +34,7 @@ from rag.parts import parts
 from rag.retriever import Hit, retrieve
 from rag.settings import Settings
 from rag.store import Filters, Store, StoredArticle
-from rag.verify import (
-    KEY_TERM_COVERAGE,
-    SECOND_LOOK_COVERAGE,
-    Verdict,
-    asking_clause,
-    decide,
-)
+from rag.verify import KEY_TERM_COVERAGE, SECOND_LOOK_COVERAGE, Verdict, decide
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rag.asks import answer_kind_ok, asking_clause
 from rag.citations import Passage, Sentence, figures, fold, names
 from rag.disagree import rivals, same_value
 from rag.evidence import ANAPHOR, overlap, terms
@@ -37,37 +38,12 @@ QUESTION_TERMS = terms(
     "many much long old often kind type name called happened according say said says tell told"
 )
 ADJACENT = 3  # characters between two sentences that follow each other
-_NUMBER_WORDS = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
-    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|dozens?|hundreds?|thousands?|"
-    r"millions?|billions?|half|none|no)\b",
-    re.IGNORECASE,
-)
-_MONTH = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday|yesterday|today|week|month|year|decade|"
-    r"century|spring|summer|fall|autumn|winter|morning|night|ago|later|earlier)\b",
-    re.IGNORECASE,
-)
-_ASKS_NUMBER = re.compile(
-    r"^\s*(how (many|much|long|old|far|big|large|tall|high)|"
-    r"what (percentage|share|number|amount|age)\b)",
-    re.IGNORECASE,
-)
-_ASKS_WHEN = re.compile(r"^\s*(when|what (year|day|date|month|time))\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_ASKS_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 # "What aircraft did…": the words naming the kind of answer, which its sentence names instead.
 _ANSWER_KIND = re.compile(
     r"^\s*(?:what|which)\s+((?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+"
     r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)\b",
     re.IGNORECASE,
-)
-# "When Leach died in 2022, to which city was he flown?": the asking clause after a lead-in.
-_ASKING_CLAUSE = re.compile(
-    r"[,.]\s+((?:(?:in|at|on|for|from|by|to|under|with)(?: about)? )?"
-    r"(?:how|what|which|who|whom|whose|when|where|why)\b.*)$",
-    re.IGNORECASE | re.DOTALL,
 )
 # "What was the name of the truck driver whose…": the answer's sentences must name a driver.
 _NAMED_ROLE = re.compile(
@@ -75,19 +51,6 @@ _NAMED_ROLE = re.compile(
     r"from|of|in|at|on|known|serving)\b)",
     re.IGNORECASE,
 )
-_ASKS_FIRST = re.compile(r"\s*(how|what|which|who|whom|whose|where|why)\b", re.IGNORECASE)
-
-
-def asking_clause(question: str) -> str:
-    """The clause that asks, without a lead-in that sets the scene.
-
-    >>> asking_clause("When Mike Leach died, to which city was he airlifted?")
-    'to which city was he airlifted?'
-    """
-    if _ASKS_FIRST.match(question):
-        return question
-    found = _ASKING_CLAUSE.search(question)
-    return found.group(1) if found else question
 
 
 @dataclass
@@ -134,20 +97,6 @@ def phrase_in(phrase: str, text: str) -> bool:
 def _singular(word: str) -> str:
     """'hours' -> 'hour', so '29 hours' is in 'a 29-hour trek' ('boss' stays)."""
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def answer_kind_ok(question: str, phrase: str) -> bool:
-    """Is the phrase the kind of thing the question asks for (number, time, person)?"""
-    question = asking_clause(question)
-    if _ASKS_NUMBER.search(question):
-        return bool(re.search(r"\d", phrase) or _NUMBER_WORDS.search(phrase))
-    if _ASKS_WHEN.search(question):
-        return bool(re.search(r"\d", phrase) or _MONTH.search(phrase))
-    if _ASKS_WHO.search(question):
-        return any(w[:1].isupper() for w in phrase.split()) or bool(
-            re.search(r"\b(police|officials?|government|president|minister)\b", phrase, re.I)
-        )
-    return True
 
 
 def echoes_question(question: str, phrase: str) -> bool:

@@ -8,9 +8,7 @@ from hypothesis import strategies as st
 from rag.citations import CITATION, Passage, figures, fold, names
 from rag.verify import (
     Proposal,
-    answer_kind_ok,
     asked_terms,
-    asking_clause,
     check_proposal,
     decide,
     echoes_question,
@@ -33,28 +31,11 @@ GAS = [
 ]
 
 
-def test_number_words_beyond_twelve_answer_how_many() -> None:
-    assert answer_kind_ok("How many people were murdered?", "Sixteen")
-    assert answer_kind_ok("How many troops?", "forty thousand")
-    assert not answer_kind_ok("How many people were murdered?", "the villagers")
-
-
 def test_phrase_in_normalises_numbers_case_and_order() -> None:
     assert phrase_in("six days", "released 6 DAYS later")
     assert phrase_in("gas workers natural", "36 natural gas workers")
     assert not phrase_in("seven days", "released six days later")
     assert not phrase_in("", "anything")
-
-
-def test_answer_kinds() -> None:
-    assert answer_kind_ok("How many workers were kidnapped?", "36")
-    assert answer_kind_ok("How many workers were kidnapped?", "thirty-six")
-    assert not answer_kind_ok("How many workers were kidnapped?", "Camisea companies")
-    assert answer_kind_ok("When were they freed?", "six days later")
-    assert not answer_kind_ok("When were they freed?", "in La Convencion")
-    assert answer_kind_ok("Who claimed it?", "Martin Quispe Palomino")
-    assert not answer_kind_ok("Who claimed it?", "the kidnapping")
-    assert answer_kind_ok("Which province?", "anything goes")
 
 
 def test_echo_of_the_question_is_no_answer() -> None:
@@ -207,16 +188,6 @@ def test_each_answer_of_a_two_part_question_covers_only_its_part() -> None:
     )
     assert not verdict.left_out and "36" in verdict.sentences[0].text
     assert "six days" in verdict.sentences[0].text and not verdict.disagreement
-
-
-def test_a_lead_in_clause_does_not_set_the_kind_of_answer() -> None:
-    question = "When Mike Leach died in 2022, to which city's hospital was he airlifted?"
-    assert asking_clause(question) == "to which city's hospital was he airlifted?"
-    assert answer_kind_ok(question, "Jackson")  # not a date: the question asks where
-    assert not answer_kind_ok("In the May 2021 collapse, how many were hurt?", "the riders")
-    assert (
-        asking_clause("What did Smith say, which was odd?") == "What did Smith say, which was odd?"
-    )
 
 
 def test_a_pronoun_sentence_after_a_name_tells_what_the_named_did() -> None:

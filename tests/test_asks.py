@@ -1,0 +1,41 @@
+"""What a question asks for: pure functions over question and phrase text."""
+
+from __future__ import annotations
+
+from rag.asks import answer_kind_ok, asking_clause, kind, states_kind
+
+
+def test_number_words_beyond_twelve_answer_how_many() -> None:
+    assert answer_kind_ok("How many people were murdered?", "Sixteen")
+    assert answer_kind_ok("How many troops?", "forty thousand")
+    assert not answer_kind_ok("How many people were murdered?", "the villagers")
+
+
+def test_answer_kinds() -> None:
+    assert answer_kind_ok("How many workers were kidnapped?", "36")
+    assert answer_kind_ok("How many workers were kidnapped?", "thirty-six")
+    assert not answer_kind_ok("How many workers were kidnapped?", "Camisea companies")
+    assert answer_kind_ok("When were they freed?", "six days later")
+    assert not answer_kind_ok("When were they freed?", "in La Convencion")
+    assert answer_kind_ok("Who claimed it?", "Martin Quispe Palomino")
+    assert not answer_kind_ok("Who claimed it?", "the kidnapping")
+    assert answer_kind_ok("Which province?", "anything goes")
+
+
+def test_a_lead_in_clause_does_not_set_the_kind_of_answer() -> None:
+    question = "When Mike Leach died in 2022, to which city's hospital was he airlifted?"
+    assert asking_clause(question) == "to which city's hospital was he airlifted?"
+    assert answer_kind_ok(question, "Jackson")  # not a date: the question asks where
+    assert not answer_kind_ok("In the May 2021 collapse, how many were hurt?", "the riders")
+    assert (
+        asking_clause("What did Smith say, which was odd?") == "What did Smith say, which was odd?"
+    )
+
+
+def test_a_sentence_stating_the_kind_of_thing_asked() -> None:
+    assert kind("How many soldiers died?") == "number" and kind("Who led it?") == "who"
+    assert kind("What year did it open?") == "when" and kind("Where is it?") == ""
+    assert states_kind("number", "Sixteen soldiers died.") and states_kind("number", "It cost $5.")
+    assert not states_kind("number", "Soldiers died in the attack.")
+    assert states_kind("when", "It opened on Jan. 15 in Lima.") and states_kind("when", "In 2003.")
+    assert not states_kind("when", "It opened last week.") and not states_kind("who", "Ann said.")
