@@ -1,7 +1,6 @@
 """What a question asks for: a number, a time or a person, and the clause that asks it.
 
-Verification checks an answer phrase against it; evidence selection prefers sentences that
-hold that kind of thing. Pure functions.
+Verification checks an answer phrase against it. Pure functions.
 """
 
 from __future__ import annotations
@@ -21,10 +20,6 @@ _TIME_WORDS = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(monday|tuesday|"
     r"wednesday|thursday|friday|saturday|sunday|yesterday|today|week|month|year|decade|"
     r"century|spring|summer|fall|autumn|winter|morning|night|ago|later|earlier)\b",
-    re.IGNORECASE,
-)
-_DATE = re.compile(
-    r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d",
     re.IGNORECASE,
 )
 _ASKS_NUMBER = re.compile(
@@ -82,13 +77,3 @@ def answer_kind_ok(question: str, phrase: str) -> bool:
     if asked == "who":
         return any(w[:1].isupper() for w in phrase.split()) or bool(_ROLE.search(phrase))
     return True
-
-
-def states_kind(asked: Kind, sentence: str) -> bool:
-    """Does a sentence state a figure (for a number question) or a date (for a when question)?
-    Who-questions are not told apart: most news sentences name someone."""
-    if asked == "number":
-        return bool(re.search(r"\d", sentence) or NUMBER_WORDS.search(sentence))
-    if asked == "when":
-        return bool(_DATE.search(sentence))
-    return False
