@@ -134,8 +134,9 @@ def llm_section(store, qe, index_dir: Path, n_questions: int) -> None:  # noqa: 
     from datetime import date
 
     from rag import prompt
-    from rag.answer import Engine, find_passages
+    from rag.answer import Engine
     from rag.llm import EmbeddedLLM
+    from rag.search import find_passages
 
     settings = bench_settings(index_dir, llm_backend="embedded")
     engine = Engine(settings, store, qe, None)

@@ -200,7 +200,7 @@ def main() -> int:
         rankings["starter"][q.id] = list(dict.fromkeys(n.node.ref_doc_id for n in nodes))[:10]
         started, first, answer = time.perf_counter(), None, None
         if args.retrieval_only or q not in todo:
-            from rag.answer import find_passages
+            from rag.search import find_passages
 
             found = find_passages(searched, engine, today=q.question_date or "")
             rankings["ours"][q.id] = list(dict.fromkeys(p.article_id for p in found.retrieved))

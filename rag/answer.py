@@ -5,59 +5,33 @@ One event stream (`Status`, `Sources`, `Token`, `Done`) serves the app, the CLI 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from rag import evidence, prompt
-from rag.asks import asking_clause
+from rag import prompt
 from rag.chat import condense
 from rag.chunking import estimate_tokens
-from rag.citations import (
-    CITATION,
-    Citation,
-    Passage,
-    Sentence,
-    content_words,
-    parse_numbers,
-    split_answer,
-    support_span,
-    verify,
+from rag.citations import Passage
+from rag.compose import (
+    Answer,
+    abstention,
+    answer_from_verdict,
+    extractive,
+    free_text_answer,
 )
-from rag.dates import date_window
 from rag.errors import LLMError
 from rag.llm import ChatLLM, EmbeddedLLM, make_llm
 from rag.parts import parts
-from rag.retriever import Hit, retrieve
+from rag.search import Found, find_passages
 from rag.settings import Settings
-from rag.store import Filters, Store, StoredArticle
+from rag.store import Filters, Store
 from rag.verify import KEY_TERM_COVERAGE, SECOND_LOOK_COVERAGE, Verdict, decide
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
-
-
-@dataclass
-class Answer:
-    """The final result of one question, whatever path produced it."""
-
-    question: str
-    query: str
-    text: str
-    abstained: bool
-    mode: Literal["generated", "extractive"]
-    citations: list[Citation] = field(default_factory=list)
-    sentences: list[Sentence] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
-    retrieved: list[Passage] = field(default_factory=list)
-    left_out: list[Sentence] = field(default_factory=list)
-    disagreement: bool = False
-    notice: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-    usage: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,15 +66,7 @@ class Done:
 
 Event = Status | Sources | Token | Done
 
-ABSTAIN_TEXT = "The articles do not say."
 PROMPT_TOKENS_PER_S = 60.0  # the embedded model on 2 cores, until this process measures it
-RANK_CHUNKS_PER_ARTICLE = 3  # chunks retrieved per article ranked for the eval's metrics
-_REFUSAL = re.compile(
-    r"articles do not say|do(?:es)? not (?:say|mention|contain|provide|specify|answer)|"
-    r"no information|not (?:mentioned|stated|specified)|cannot answer|can't answer|"
-    r"don't know|do not know|unable to answer",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -130,213 +96,6 @@ def open_engine(settings: Settings) -> Engine:
 
     store, embedder = open_index(settings, for_queries=True)
     return Engine(settings, store, embedder, make_llm(settings))
-
-
-@dataclass
-class Found:
-    """What retrieval gives one question: ranked chunks, evidence sentences, term weights,
-    the retrieved articles' texts (article id -> text), the next best sentences within the
-    budget (`second`, read when the first ones answer nothing), the best others that did not
-    fit and, for a two-part question, each part's own evidence sentences."""
-
-    retrieved: list[Passage]
-    passages: list[Passage]
-    weights: dict[str, float]
-    texts: dict[str, str] = field(default_factory=dict)
-    spare: list[Passage] = field(default_factory=list)
-    parts: list[list[Passage]] = field(default_factory=list)
-    second: list[Passage] = field(default_factory=list)
-
-
-def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
-    """A retrieved chunk as a Passage numbered by its rank (what retrieval metrics score)."""
-    return Passage(
-        n=rank,
-        chunk_id=hit.chunk.id,
-        article_id=article.id,
-        title=article.title,
-        source=article.source,
-        date=article.date,
-        url=article.url,
-        text=hit.chunk.text,
-        start=hit.chunk.start,
-        end=hit.chunk.end,
-        score=hit.score,
-        similarity=hit.similarity if hit.similarity is not None else 0.0,
-    )
-
-
-def evidence_budget(settings: Settings, question: str, today: str) -> int:
-    """Tokens left for evidence sentences once instructions, date and question are counted."""
-    fixed = prompt.messages(question, [], today)
-    return settings.prompt_tokens - sum(estimate_tokens(m["content"]) for m in fixed)
-
-
-def _header_tokens(article: StoredArticle) -> int:
-    return estimate_tokens(prompt.header(article.title, article.source, article.date))
-
-
-def find_passages(
-    query: str,
-    engine: Engine,
-    *,
-    filters: Filters | None = None,
-    top_k: int | None = None,
-    hybrid: bool | None = None,
-    today: str = "",
-    timings: dict[str, float] | None = None,
-) -> Found:
-    """Retrieve chunks deep enough to rank `rank_depth` articles, and pick evidence sentences
-    from the top `top_k` chunks; each part of a two-part question is searched on its own."""
-    settings = engine.settings
-    k = top_k or settings.top_k
-    today = today or date.today().isoformat()
-
-    def search(question: str, depth: int) -> list[Hit]:
-        return retrieve(
-            question,
-            engine.store,
-            engine.embedder,
-            k=depth,
-            candidates=max(settings.candidates, settings.rank_depth),
-            hybrid=settings.hybrid if hybrid is None else hybrid,
-            filters=filters,
-            window=date_window(question, today),
-            timings=timings,
-        )
-
-    hits = search(query, max(k, settings.rank_depth * RANK_CHUNKS_PER_ARTICLE))
-    questions = parts(query)
-    searches = [(q, search(q, k) if len(questions) > 1 else hits[:k]) for q in questions]
-    seen = {h.chunk.article_id for _, got in [(query, hits), *searches] for h in got}
-    articles = {a.id: a for i in seen if (a := engine.store.article(i)) is not None}
-    ranked = [
-        ranked_chunk(rank, hit, articles[hit.chunk.article_id])
-        for rank, hit in enumerate(hits, 1)
-        if hit.chunk.article_id in articles
-    ]
-    doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
-    weights = evidence.idf(doc_freq, engine.store.count_chunks())
-    budget = evidence_budget(settings, query, today)
-    scored = [evidence.scored(got, articles, q, weights) for q, got in searches]
-    each = evidence.select_parts(scored, budget, _header_tokens)
-    passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
-    texts = {a.id: a.text for a in articles.values()}
-    if len(scored) > 1:  # rivals and a second look are for a one-part question only
-        return Found(ranked, passages, weights, texts, parts=each)
-    second = evidence.following(scored[0], passages, budget, _header_tokens)
-    spare = evidence.spare(scored[0], passages + second)
-    return Found(ranked, passages, weights, texts, spare, second=second)
-
-
-def render_text(sentences: list[Sentence]) -> str:
-    """The answer text with markers at each sentence's end: 'Claim [1][3].'
-
-    Markers a sentence already holds inline stay where they are.
-    """
-    parts = []
-    for s in sentences:
-        inline = {n for m in CITATION.finditer(s.text) for n in parse_numbers(m.group(1))}
-        marks = "".join(f"[{n}]" for n in s.citations if n not in inline)
-        body = s.text
-        if marks and body[-1:] in ".!?":
-            body = f"{body[:-1]} {marks}{body[-1]}"
-        elif marks:
-            body = f"{body} {marks}."
-        parts.append(body)
-    return " ".join(parts)
-
-
-def citations_of(sentences: list[Sentence], passages: list[Passage]) -> list[Citation]:
-    """The cited passages in order of first citation; each sentence passage is its support."""
-    by_n = {p.n: p for p in passages}
-    cited = dict.fromkeys(n for s in sentences for n in s.citations if n in by_n)
-    return [Citation.of(by_n[n], (by_n[n].start, by_n[n].end)) for n in cited]
-
-
-def extractive(question: str, query: str, passages: list[Passage], notice: str) -> Answer:
-    """Quote the (at most two) evidence sentences that best match the query, with citations."""
-    wanted = content_words(query)
-    ranked = sorted(passages, key=lambda p: (-len(content_words(p.text) & wanted), -p.score, p.n))
-    sentences = [Sentence(f"“{p.text}”", [p.n]) for p in ranked[:2]]
-    return Answer(
-        question=question,
-        query=query,
-        text=render_text(sentences),
-        abstained=False,
-        mode="extractive",
-        citations=citations_of(sentences, passages),
-        sentences=sentences,
-        passages=passages,
-        notice=notice,
-    )
-
-
-def abstention(
-    question: str, query: str, passages: list[Passage], left_out: list[Sentence]
-) -> Answer:
-    """'The articles do not say', naming what the closest sentence does say."""
-    text = ABSTAIN_TEXT
-    if passages:
-        best = max(passages, key=lambda p: p.score)
-        text += f" The closest they come: “{' '.join(best.text.split())}” [{best.n}]"
-    return Answer(question, query, text, True, "generated", passages=passages, left_out=left_out)
-
-
-def answer_from_verdict(question: str, query: str, verdict: Verdict, read: list[Passage]) -> Answer:
-    """The Answer a verdict allows over the sentences the model `read`: its claims with
-    citations, or an abstention."""
-    if verdict.abstained:
-        return abstention(question, query, read, verdict.left_out)
-    passages = read + verdict.added
-    missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
-    return Answer(
-        question,
-        query,
-        render_text(verdict.sentences),
-        False,
-        "generated",
-        citations=citations_of(verdict.sentences, passages),
-        sentences=verdict.sentences,
-        passages=passages,
-        left_out=verdict.left_out,
-        disagreement=verdict.disagreement,
-        notice=" ".join(missing),
-    )
-
-
-def free_text_answer(question: str, query: str, raw: str, found: Found) -> Answer:
-    """The answer from an unconstrained reply: sentences with [n] markers, each verified."""
-    claims = split_answer(raw)
-    passages = found.passages
-    if not raw or _REFUSAL.search(raw):
-        return abstention(question, query, passages, [])
-    if not claims:  # only markers, e.g. "[1]": quote what the model pointed at
-        cited = {n for m in CITATION.finditer(raw) for n in parse_numbers(m.group(1))}
-        pointed = [p for p in passages if p.n in cited] or passages
-        answer = extractive(question, query, pointed, "The model only pointed at passages.")
-        answer.passages = passages
-        return answer
-    checked = verify(claims, passages, query)
-    shown = [s for s in checked if s.supported]
-    left_out = [s for s in checked if not s.supported]
-    if not shown:
-        return abstention(question, query, passages, left_out)
-    by_n = {p.n: p for p in passages}
-    citations = {
-        n: Citation.of(by_n[n], support_span(s.text, by_n[n])) for s in shown for n in s.citations
-    }
-    return Answer(
-        question,
-        query,
-        render_text(shown),
-        False,
-        "generated",
-        citations=list(citations.values()),
-        sentences=shown,
-        passages=passages,
-        left_out=left_out,
-    )
 
 
 def _wait_message(
@@ -415,7 +174,7 @@ def answer_stream(
             args = (engine, found, today, sizes, started, timings)
             answer = yield from _verify_or_read_on(question, query, raws, *args)
         else:
-            answer = free_text_answer(question, query, "".join(raws[0]).strip(), found)
+            answer = free_text_answer(question, query, "".join(raws[0]).strip(), passages)
     except LLMError as err:
         if constrained and not embedded and err.status in (400, 422):
             engine.constrained = False  # this server refuses JSON schemas: use free text

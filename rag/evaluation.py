@@ -17,7 +17,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from rag.answer import Answer, Done, Event, Sentence, Token
+from rag.answer import Answer, Done, Event, Token
+from rag.citations import Sentence
 from rag.errors import RagError
 from rag.judge import Judge
 from rag.metrics import (

@@ -10,7 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rag.answer import Answer, Passage, Sentence
+from rag.answer import Answer
+from rag.citations import Passage, Sentence
 from rag.questions import Evidence, Question
 from rag.text import normalize
 

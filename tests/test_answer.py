@@ -18,11 +18,11 @@ from rag.answer import (
     Token,
     answer_stream,
     ask,
-    evidence_budget,
 )
 from rag.indexer import index_paths, stamp_for
 from rag.llm import ChatLLM
 from rag.prompt import SYSTEM_PROMPT
+from rag.search import evidence_budget
 from rag.settings import Settings
 from rag.store import Filters, Store
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answer, Citation, Done, Event, Passage, Sentence, Status, Token
+from rag.answer import Answer, Done, Event, Status, Token
+from rag.citations import Citation, Passage, Sentence
 from rag.evaluation import compare_runs, read_rows, run_eval
 from rag.questions import Evidence, Question
 from rag.report import render_compare

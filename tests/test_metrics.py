@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Answer, Citation, Passage, Sentence
+from rag.answer import Answer
+from rag.citations import Citation, Passage, Sentence
 from rag.metrics import (
     best_f1,
     correct_refusal,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import evaluation
-from rag.answer import Answer, Engine, answer_stream, find_passages
+from rag.answer import Answer, Engine, answer_stream
 from rag.app import eval_html
 from rag.app.eval_sets import resolve_set
 from rag.app.render import notice_html
@@ -34,6 +34,7 @@ from rag.chat import condense
 from rag.errors import EvalFormatError, RagError
 from rag.questions import load_questions
 from rag.report import render_compare
+from rag.search import find_passages
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Answer, Citation
+from rag.answer import Answer
 from rag.app.render import MARKER_RE, answer_from_dict, safe_url, support_sentence
+from rag.citations import Citation
 
 _EXPORTS: Path | None = None
 

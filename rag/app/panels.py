@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.answer import Answer, Citation, Passage
+from rag.answer import Answer
 from rag.app.render import (
     badge,
     esc,
@@ -22,6 +22,7 @@ from rag.app.render import (
     support_in_passage,
     support_sentence,
 )
+from rag.citations import Citation, Passage
 
 BACK_REF = "back"
 

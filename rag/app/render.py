@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from rag.answer import Answer, Citation, Passage, Sentence
+from rag.answer import Answer
+from rag.citations import Citation, Passage, Sentence
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 REF_RE = re.compile(r"^#?rag-(\d{1,5})-([cp])-(\d{1,3})$")

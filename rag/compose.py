@@ -1,0 +1,160 @@
+"""The Answer and how it is put together: verified claims with their citations, an
+abstention naming the closest sentence, or quotes when the model cannot help. Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rag.asks import asking_clause
+from rag.citations import (
+    CITATION,
+    Citation,
+    Passage,
+    Sentence,
+    content_words,
+    parse_numbers,
+    split_answer,
+    support_span,
+    verify,
+)
+from rag.verify import Verdict
+
+ABSTAIN_TEXT = "The articles do not say."
+_REFUSAL = re.compile(
+    r"articles do not say|do(?:es)? not (?:say|mention|contain|provide|specify|answer)|"
+    r"no information|not (?:mentioned|stated|specified)|cannot answer|can't answer|"
+    r"don't know|do not know|unable to answer",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Answer:
+    """The final result of one question, whatever path produced it."""
+
+    question: str
+    query: str
+    text: str
+    abstained: bool
+    mode: Literal["generated", "extractive"]
+    citations: list[Citation] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    retrieved: list[Passage] = field(default_factory=list)
+    left_out: list[Sentence] = field(default_factory=list)
+    disagreement: bool = False
+    notice: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+def render_text(sentences: list[Sentence]) -> str:
+    """The answer text with markers at each sentence's end: 'Claim [1][3].'
+
+    Markers a sentence already holds inline stay where they are.
+    """
+    parts = []
+    for s in sentences:
+        inline = {n for m in CITATION.finditer(s.text) for n in parse_numbers(m.group(1))}
+        marks = "".join(f"[{n}]" for n in s.citations if n not in inline)
+        body = s.text
+        if marks and body[-1:] in ".!?":
+            body = f"{body[:-1]} {marks}{body[-1]}"
+        elif marks:
+            body = f"{body} {marks}."
+        parts.append(body)
+    return " ".join(parts)
+
+
+def citations_of(sentences: list[Sentence], passages: list[Passage]) -> list[Citation]:
+    """The cited passages in order of first citation; each sentence passage is its support."""
+    by_n = {p.n: p for p in passages}
+    cited = dict.fromkeys(n for s in sentences for n in s.citations if n in by_n)
+    return [Citation.of(by_n[n], (by_n[n].start, by_n[n].end)) for n in cited]
+
+
+def extractive(question: str, query: str, passages: list[Passage], notice: str) -> Answer:
+    """Quote the (at most two) evidence sentences that best match the query, with citations."""
+    wanted = content_words(query)
+    ranked = sorted(passages, key=lambda p: (-len(content_words(p.text) & wanted), -p.score, p.n))
+    sentences = [Sentence(f"“{p.text}”", [p.n]) for p in ranked[:2]]
+    return Answer(
+        question=question,
+        query=query,
+        text=render_text(sentences),
+        abstained=False,
+        mode="extractive",
+        citations=citations_of(sentences, passages),
+        sentences=sentences,
+        passages=passages,
+        notice=notice,
+    )
+
+
+def abstention(
+    question: str, query: str, passages: list[Passage], left_out: list[Sentence]
+) -> Answer:
+    """'The articles do not say', naming what the closest sentence does say."""
+    text = ABSTAIN_TEXT
+    if passages:
+        best = max(passages, key=lambda p: p.score)
+        text += f" The closest they come: “{' '.join(best.text.split())}” [{best.n}]"
+    return Answer(question, query, text, True, "generated", passages=passages, left_out=left_out)
+
+
+def answer_from_verdict(question: str, query: str, verdict: Verdict, read: list[Passage]) -> Answer:
+    """The Answer a verdict allows over the sentences the model `read`: its claims with
+    citations, or an abstention."""
+    if verdict.abstained:
+        return abstention(question, query, read, verdict.left_out)
+    passages = read + verdict.added
+    missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
+    return Answer(
+        question,
+        query,
+        render_text(verdict.sentences),
+        False,
+        "generated",
+        citations=citations_of(verdict.sentences, passages),
+        sentences=verdict.sentences,
+        passages=passages,
+        left_out=verdict.left_out,
+        disagreement=verdict.disagreement,
+        notice=" ".join(missing),
+    )
+
+
+def free_text_answer(question: str, query: str, raw: str, passages: list[Passage]) -> Answer:
+    """The answer from an unconstrained reply: sentences with [n] markers, each verified."""
+    claims = split_answer(raw)
+    if not raw or _REFUSAL.search(raw):
+        return abstention(question, query, passages, [])
+    if not claims:  # only markers, e.g. "[1]": quote what the model pointed at
+        cited = {n for m in CITATION.finditer(raw) for n in parse_numbers(m.group(1))}
+        pointed = [p for p in passages if p.n in cited] or passages
+        answer = extractive(question, query, pointed, "The model only pointed at passages.")
+        answer.passages = passages
+        return answer
+    checked = verify(claims, passages, query)
+    shown = [s for s in checked if s.supported]
+    left_out = [s for s in checked if not s.supported]
+    if not shown:
+        return abstention(question, query, passages, left_out)
+    by_n = {p.n: p for p in passages}
+    citations = {
+        n: Citation.of(by_n[n], support_span(s.text, by_n[n])) for s in shown for n in s.citations
+    }
+    return Answer(
+        question,
+        query,
+        render_text(shown),
+        False,
+        "generated",
+        citations=list(citations.values()),
+        sentences=shown,
+        passages=passages,
+        left_out=left_out,
+    )

@@ -1,0 +1,120 @@
+"""Search for one question: retrieval deep enough to rank articles, the evidence sentences
+within the prompt budget, the next best ones for a second look, and spare ones for rivals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from rag import evidence, prompt
+from rag.chunking import estimate_tokens
+from rag.citations import Passage
+from rag.dates import date_window
+from rag.parts import parts
+from rag.retriever import Hit, retrieve
+from rag.settings import Settings
+from rag.store import Filters, StoredArticle
+
+if TYPE_CHECKING:
+    from rag.answer import Engine
+
+RANK_CHUNKS_PER_ARTICLE = 3  # chunks retrieved per article ranked for the eval's metrics
+
+
+@dataclass
+class Found:
+    """What retrieval gives one question: ranked chunks, evidence sentences, term weights,
+    the retrieved articles' texts (article id -> text), the next best sentences within the
+    budget (`second`, read when the first ones answer nothing), the best others that did not
+    fit and, for a two-part question, each part's own evidence sentences."""
+
+    retrieved: list[Passage]
+    passages: list[Passage]
+    weights: dict[str, float]
+    texts: dict[str, str] = field(default_factory=dict)
+    spare: list[Passage] = field(default_factory=list)
+    parts: list[list[Passage]] = field(default_factory=list)
+    second: list[Passage] = field(default_factory=list)
+
+
+def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
+    """A retrieved chunk as a Passage numbered by its rank (what retrieval metrics score)."""
+    return Passage(
+        n=rank,
+        chunk_id=hit.chunk.id,
+        article_id=article.id,
+        title=article.title,
+        source=article.source,
+        date=article.date,
+        url=article.url,
+        text=hit.chunk.text,
+        start=hit.chunk.start,
+        end=hit.chunk.end,
+        score=hit.score,
+        similarity=hit.similarity if hit.similarity is not None else 0.0,
+    )
+
+
+def evidence_budget(settings: Settings, question: str, today: str) -> int:
+    """Tokens left for evidence sentences once instructions, date and question are counted."""
+    fixed = prompt.messages(question, [], today)
+    return settings.prompt_tokens - sum(estimate_tokens(m["content"]) for m in fixed)
+
+
+def _header_tokens(article: StoredArticle) -> int:
+    return estimate_tokens(prompt.header(article.title, article.source, article.date))
+
+
+def find_passages(
+    query: str,
+    engine: Engine,
+    *,
+    filters: Filters | None = None,
+    top_k: int | None = None,
+    hybrid: bool | None = None,
+    today: str = "",
+    timings: dict[str, float] | None = None,
+) -> Found:
+    """Retrieve chunks deep enough to rank `rank_depth` articles, and pick evidence sentences
+    from the top `top_k` chunks; each part of a two-part question is searched on its own."""
+    settings = engine.settings
+    k = top_k or settings.top_k
+    today = today or date.today().isoformat()
+
+    def search(question: str, depth: int) -> list[Hit]:
+        return retrieve(
+            question,
+            engine.store,
+            engine.embedder,
+            k=depth,
+            candidates=max(settings.candidates, settings.rank_depth),
+            hybrid=settings.hybrid if hybrid is None else hybrid,
+            filters=filters,
+            window=date_window(question, today),
+            timings=timings,
+        )
+
+    hits = search(query, max(k, settings.rank_depth * RANK_CHUNKS_PER_ARTICLE))
+    questions = parts(query)
+    searches = [(q, search(q, k) if len(questions) > 1 else hits[:k]) for q in questions]
+    seen = {h.chunk.article_id for _, got in [(query, hits), *searches] for h in got}
+    articles = {a.id: a for i in seen if (a := engine.store.article(i)) is not None}
+    ranked = [
+        ranked_chunk(rank, hit, articles[hit.chunk.article_id])
+        for rank, hit in enumerate(hits, 1)
+        if hit.chunk.article_id in articles
+    ]
+    doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
+    weights = evidence.idf(doc_freq, engine.store.count_chunks())
+    budget = evidence_budget(settings, query, today)
+    scored = [evidence.scored(got, articles, q, weights) for q, got in searches]
+    each = evidence.select_parts(scored, budget, _header_tokens)
+    passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
+    texts = {a.id: a.text for a in articles.values()}
+    if len(scored) > 1:  # rivals and a second look are for a one-part question only
+        return Found(ranked, passages, weights, texts, parts=each)
+    second = evidence.following(scored[0], passages, budget, _header_tokens)
+    spare = evidence.spare(scored[0], passages + second)
+    return Found(ranked, passages, weights, texts, spare, second=second)
