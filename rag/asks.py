@@ -22,12 +22,13 @@ _TIME_WORDS = re.compile(
     r"century|spring|summer|fall|autumn|winter|morning|night|ago|later|earlier)\b",
     re.IGNORECASE,
 )
+_LEAD = r"^\s*(?:(?:in|on|at|by|from|to|until|since)\s+)?"  # "In what year…", "By how much…"
 _ASKS_NUMBER = re.compile(
-    r"^\s*(how (many|much|long|old|far|big|large|tall|high)|"
+    _LEAD + r"(how (many|much|long|old|far|big|large|tall|high)|"
     r"what (percentage|share|number|amount|age)\b)",
     re.IGNORECASE,
 )
-_ASKS_WHEN = re.compile(r"^\s*(when|what (year|day|date|month|time))\b", re.IGNORECASE)
+_ASKS_WHEN = re.compile(_LEAD + r"(when|what (year|day|date|month|time))\b", re.IGNORECASE)
 _ASKS_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 _ROLE = re.compile(r"\b(police|officials?|government|president|minister)\b", re.IGNORECASE)
 # "When Leach died in 2022, to which city was he flown?": the asking clause after a lead-in.

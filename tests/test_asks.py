@@ -35,3 +35,5 @@ def test_a_lead_in_clause_does_not_set_the_kind_of_answer() -> None:
 def test_the_kind_of_answer_asked_for() -> None:
     assert kind("How many soldiers died?") == "number" and kind("Who led it?") == "who"
     assert kind("What year did it open?") == "when" and kind("Where is it?") == ""
+    assert kind("In what year did it open?") == "when" and kind("By how much?") == "number"
+    assert not answer_kind_ok("On what date was it signed?", "in the capital")
