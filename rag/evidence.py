@@ -21,7 +21,8 @@ from rag.citations import Passage
 from rag.retriever import Hit
 from rag.store import StoredArticle, strip_stopwords
 
-# Weights of the sentence score (tuned on the seed and news dev sets, benchmarks/evidence.py).
+# Weights of the sentence score (tuned on the seed and news dev sets; benchmarks/evidence.py
+# measures how often the answer is among the picked sentences).
 OVERLAP_WEIGHT = 1.0
 RANK_WEIGHT = 0.15
 TITLE_CREDIT = 0.5  # a question term in the title only, not in the sentence
