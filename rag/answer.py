@@ -231,7 +231,8 @@ def _verify_or_read_on(
     raws += more
     unread = [*passages, *found.spare]
     again = _verdict(query, more, found.second, found, unread, SECOND_LOOK_COVERAGE)
-    again.left_out = verdict.left_out + again.left_out
+    first = {s.text for s in verdict.left_out}  # a phrase refused twice is listed once
+    again.left_out = verdict.left_out + [s for s in again.left_out if s.text not in first]
     return answer_from_verdict(question, query, again, read)
 
 
@@ -254,8 +255,8 @@ def _generate(
     (`size`: the first call's prompt tokens)."""
     raws: list[list[str]] = []
     sent = time.perf_counter()
+    shown_before = False  # words of an earlier call (a part) were shown: separate the next ones
     for request, body in calls:
-        streamed = bool(raws)
         raws.append(raw := [])
         pieces = engine.llm.stream(  # type: ignore[union-attr]
             request, max_tokens=engine.settings.llm_max_tokens, extra_body=body
@@ -265,7 +266,8 @@ def _generate(
             if "first_token" not in timings:
                 timings["first_token"] = time.perf_counter() - started
                 _learn_speed(engine, size, time.perf_counter() - sent)
-            yield Token(" · " + text if i == 0 and streamed else text)
+            yield Token(" · " + text if i == 0 and shown_before else text)
+            shown_before = True
     return raws
 
 

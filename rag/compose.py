@@ -110,7 +110,8 @@ def answer_from_verdict(question: str, query: str, verdict: Verdict, read: list[
     citations, or an abstention."""
     if verdict.abstained:
         return abstention(question, query, read, verdict.left_out)
-    passages = read + verdict.added
+    known = {p.n for p in read}  # a rival may cite a sentence the model read on a first try
+    passages = read + [p for p in verdict.added if p.n not in known]
     missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
     return Answer(
         question,

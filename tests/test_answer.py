@@ -141,7 +141,7 @@ def test_a_figure_from_nowhere_is_left_out(indexed, llm_server) -> None:
     answer = ask(QUESTION, engine_for(indexed, llm_server.base_url))
     assert answer.abstained and "6,300" not in answer.text.split("“")[0]
     assert len(llm_server.requests) == 2  # the first sentences, then the next ones
-    assert [s.text for s in answer.left_out] == ["6,300", "6,300"]
+    assert [s.text for s in answer.left_out] == ["6,300"]
     assert all("not in the cited sentences" in s.reason for s in answer.left_out)
 
 
@@ -304,6 +304,26 @@ def test_a_part_no_sentence_answers_is_named_as_unanswered(tmp_path, llm_server)
     answer = ask("Which firm agreed to buy Red Lobster, and who was its chief executive?", engine)
     assert answer.text.startswith("Golden Gate Capital [")
     assert answer.notice == "The articles do not answer: who was its chief executive?"
+
+
+def test_a_second_part_streams_without_a_separator_when_the_first_showed_nothing(
+    tmp_path, llm_server
+) -> None:
+    texts = {
+        "buyer": "Golden Gate Capital agreed to buy Red Lobster from Darden for $2.1 billion.",
+        "chief": "Jonathan Tibus, Red Lobster's chief executive, said the chain would go on.",
+    }
+    engine = engine_over(tmp_path, texts, llm_server.base_url)
+
+    def respond(r: dict) -> str:
+        if "Question: Which firm" in r["messages"][-1]["content"]:
+            return reply()  # no answer: nothing is shown for the first part
+        return reply(("Jonathan Tibus", [sentence_id(r, "Jonathan Tibus")]), sentence="Tibus.")
+
+    llm_server.responder = respond
+    question = "Which firm agreed to buy Red Lobster, and who was its chief executive?"
+    words = [e.text for e in answer_stream(question, engine) if isinstance(e, Token)]
+    assert "".join(words).startswith("Jonathan Tibus")
 
 
 def test_a_server_refusing_json_schema_gets_free_text(indexed, llm_server) -> None:
