@@ -22,18 +22,22 @@ _TIME_WORDS = re.compile(
     r"century|spring|summer|fall|autumn|winter|morning|night|ago|later|earlier)\b",
     re.IGNORECASE,
 )
-_LEAD = r"^\s*(?:(?:in|on|at|by|from|to|until|since)\s+)?"  # "In what year…", "By how much…"
+# "In what year…", "By how much…", "For about how long…"
+_PREPOSITION = r"(?:in|on|at|by|for|from|to|under|with|until|since)(?:\s+about)?\s+"
+_LEAD = rf"^\s*(?:{_PREPOSITION})?"
 _ASKS_NUMBER = re.compile(
     _LEAD + r"(how (many|much|long|old|far|big|large|tall|high)|"
     r"what (percentage|share|number|amount|age)\b)",
     re.IGNORECASE,
 )
-_ASKS_WHEN = re.compile(_LEAD + r"(when|what (year|day|date|month|time))\b", re.IGNORECASE)
+_ASKS_WHEN = re.compile(
+    _LEAD + r"(when|(what|which) (year|day|date|month|time(?! zone)))\b", re.IGNORECASE
+)
 _ASKS_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 _ROLE = re.compile(r"\b(police|officials?|government|president|minister)\b", re.IGNORECASE)
 # "When Leach died in 2022, to which city was he flown?": the asking clause after a lead-in.
 _ASKING_CLAUSE = re.compile(
-    r"[,.]\s+((?:(?:in|at|on|for|from|by|to|under|with)(?: about)? )?"
+    rf"[,.]\s+((?:{_PREPOSITION})?"
     r"(?:how|what|which|who|whom|whose|when|where|why)\b.*)$",
     re.IGNORECASE | re.DOTALL,
 )

@@ -37,3 +37,14 @@ def test_the_kind_of_answer_asked_for() -> None:
     assert kind("What year did it open?") == "when" and kind("Where is it?") == ""
     assert kind("In what year did it open?") == "when" and kind("By how much?") == "number"
     assert not answer_kind_ok("On what date was it signed?", "in the capital")
+
+
+def test_a_leading_preposition_or_about_keeps_the_kind() -> None:
+    assert kind("For how many years did he serve?") == "number"
+    assert kind("For about how long was he held?") == "number"
+    assert kind("At about what time did it start?") == "when"
+    assert kind("In which year did it open?") == "when"
+    assert kind("What time zone is it in?") == ""
+    assert asking_clause("When Leach died, for about how long was he ill?") == (
+        "for about how long was he ill?"
+    )
