@@ -51,7 +51,8 @@ def main() -> None:
             found = find_passages(query, engine, today=q.question_date or "")
             for kind in (q.type, "all"):
                 first[kind].append(holds(found.passages, q))
-                both[kind].append(holds(found.passages + found.second, q))
+                later = [p for part in found.second for p in part]
+                both[kind].append(holds(found.passages + later, q))
         engine.close()
         seconds = time.perf_counter() - started
         for kind in sorted(first, key=lambda k: (k == "all", k)):

@@ -21,6 +21,7 @@ from rag.compose import (
     answer_from_verdict,
     extractive,
     free_text_answer,
+    joined,
 )
 from rag.errors import LLMError
 from rag.llm import ChatLLM, EmbeddedLLM, make_llm
@@ -210,30 +211,40 @@ def _verify_or_read_on(
     started: float,
     timings: dict[str, float],
 ) -> Generator[Event, None, Answer]:
-    """The answer the constrained replies allow; when nothing they propose holds, the model
-    reads the next best sentences (`found.second`) and is asked once more. Appends that
-    request's reply to `raws` and its prompt size to `sizes`."""
+    """The answer the constrained replies allow; when nothing they propose holds for the
+    question (or for a part of it), the model reads the next best sentences (`found.second`)
+    and is asked once more. Appends those requests' replies to `raws`, their sizes to `sizes`."""
     passages = found.passages
-    verdict = _verdict(query, raws, passages, found, [*found.second, *found.spare])
-    if not verdict.abstained or not found.second:
+    later = [p for part in found.second for p in part]
+    verdict = _verdict(query, raws, passages, found, [*later, *found.spare])
+    asked = parts(query) if found.parts else [query]
+    todo = [
+        (q, shown)
+        for q, shown in zip(asked, found.second, strict=True)
+        if shown and (verdict.abstained or q in verdict.unanswered)
+    ]
+    if not todo:
         return answer_from_verdict(question, query, verdict, passages)
-    read = passages + found.second
-    call = _constrained_call(query, found.second, today, isinstance(engine.llm, EmbeddedLLM))
-    sizes.append(sum(estimate_tokens(m["content"]) for m in call[0]))
+    reading = sorted({p.n: p for _, shown in todo for p in shown}.values(), key=lambda p: p.n)
+    read = passages + reading
+    embedded = isinstance(engine.llm, EmbeddedLLM)
+    calls = [_constrained_call(q, shown, today, embedded) for q, shown in todo]
+    sizes += [sum(estimate_tokens(m["content"]) for m in r) for r, _ in calls]
     yield Sources(read)
-    yield Status(_wait_message(found.second, sizes[-1], engine.prompt_speed, again=True))
+    yield Status(_wait_message(reading, sizes[-len(calls)], engine.prompt_speed, again=True))
     try:
-        more = yield from _generate(engine, [call], sizes[-1], started, timings, True)
+        more = yield from _generate(engine, calls, sizes[-len(calls)], started, timings, True)
     except LLMError as err:
         answer = answer_from_verdict(question, query, verdict, read)
         answer.notice = f"{err} The next sentences were not read."
         return answer
     raws += more
-    unread = [*passages, *found.spare]
-    again = _verdict(query, more, found.second, found, unread, SECOND_LOOK_COVERAGE)
-    first = {s.text for s in verdict.left_out}  # a phrase refused twice is listed once
-    again.left_out = verdict.left_out + [s for s in again.left_out if s.text not in first]
-    return answer_from_verdict(question, query, again, read)
+    unread = [*passages, *found.spare] if len(asked) == 1 else None  # no rivals for a part
+    again = {
+        q: _verdict(q, [raw], shown, found, unread, SECOND_LOOK_COVERAGE)
+        for (q, shown), raw in zip(todo, more, strict=True)
+    }
+    return answer_from_verdict(question, query, joined(verdict, asked, again), read)
 
 
 def _constrained_call(question: str, shown: list[Passage], today: str, embedded: bool) -> Call:
@@ -276,15 +287,16 @@ def _verdict(
     raws: list[list[str]],
     shown: list[Passage],
     found: Found,
-    unread: list[Passage],
+    unread: list[Passage] | None,
     threshold: float = KEY_TERM_COVERAGE,
 ) -> Verdict:
     """Verify the replies to the question asked over the `shown` sentences (their key-term
-    coverage at least `threshold`); another article's value may also come from `unread` ones."""
+    coverage at least `threshold`); another article's value may also come from `unread` ones
+    (None: no other article's value is looked for)."""
     reply = prompt.merge([prompt.parse_reply("".join(raw)) for raw in raws])
     return decide(
         query, reply.proposals, reply.sentence, shown, found.weights, threshold,
-        texts=found.texts, spare=unread,
+        texts=found.texts if unread is not None else None, spare=unread or [],
     )  # fmt: skip
 
 

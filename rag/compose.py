@@ -105,13 +105,29 @@ def abstention(
     return Answer(question, query, text, True, "generated", passages=passages, left_out=left_out)
 
 
+def joined(first: Verdict, asked: list[str], again: dict[str, Verdict]) -> Verdict:
+    """The first verdict over the question's `asked` parts (or the question alone) with what
+    a second look found for those in `again`; a part neither answers is named unanswered."""
+    answered = [] if first.abstained else [q for q in asked if q not in first.unanswered]
+    answered += [q for q, v in again.items() if not v.abstained]
+    seen = {s.text for s in first.left_out}  # a phrase refused on both tries is listed once
+    later = [s for v in again.values() for s in v.left_out if s.text not in seen]
+    return Verdict(
+        first.sentences + [s for v in again.values() for s in v.sentences],
+        first.left_out + later,
+        disagreement=first.disagreement or any(v.disagreement for v in again.values()),
+        added=first.added + [p for v in again.values() for p in v.added],
+        unanswered=[q for q in asked if q not in answered] if len(asked) > 1 else [],
+    )
+
+
 def answer_from_verdict(question: str, query: str, verdict: Verdict, read: list[Passage]) -> Answer:
     """The Answer a verdict allows over the sentences the model `read`: its claims with
     citations, or an abstention."""
     if verdict.abstained:
         return abstention(question, query, read, verdict.left_out)
     known = {p.n for p in read}  # a rival may cite a sentence the model read on a first try
-    passages = read + [p for p in verdict.added if p.n not in known]
+    passages = read + list({p.n: p for p in verdict.added if p.n not in known}.values())
     missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
     return Answer(
         question,

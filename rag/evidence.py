@@ -238,33 +238,26 @@ def select_parts(
     parts: Sequence[Sequence[Candidate]],
     budget: int,
     header_tokens: Callable[[StoredArticle], int],
+    shown: Sequence[Passage] = (),
 ) -> list[list[Passage]]:
-    """The evidence for each question part (its scored candidates), each within the whole
-    `budget` since each part is asked in a prompt of its own; numbered together, so a
-    sentence two parts share has one number."""
-    picked = [pick(cands, budget, header_tokens) for cands in parts]
+    """The evidence for each question part (its scored candidates) not among `shown`, each
+    within the whole `budget` since each part is asked in a prompt of its own; numbered
+    together after `shown`, so a sentence two parts share has one number."""
+    taken = {(p.article_id, p.start) for p in shown}
+    picked = [
+        pick([c for c in cands if (c.article.id, c.start) not in taken], budget, header_tokens)
+        for cands in parts
+    ]
     union: dict[tuple[str, int], Candidate] = {}
     for chosen in picked:
         for c in chosen:
             union.setdefault((c.article.id, c.start), c)
-    numbered = {(p.article_id, p.start): p for p in number(list(union.values()))}
+    first = max((p.n for p in shown), default=0) + 1
+    numbered = {(p.article_id, p.start): p for p in number(list(union.values()), first)}
     return [
         sorted((numbered[(c.article.id, c.start)] for c in chosen), key=lambda p: p.n)
         for chosen in picked
     ]
-
-
-def following(
-    cands: Sequence[Candidate],
-    shown: Sequence[Passage],
-    budget: int,
-    header_tokens: Callable[[StoredArticle], int],
-) -> list[Passage]:
-    """The best candidates not among `shown` that fit in `budget`, numbered after them: what
-    the model reads when the shown sentences answered nothing."""
-    taken = {(p.article_id, p.start) for p in shown}
-    rest = [c for c in cands if (c.article.id, c.start) not in taken]
-    return number(pick(rest, budget, header_tokens), first=max((p.n for p in shown), default=0) + 1)
 
 
 def spare(cands: Sequence[Candidate], shown: Sequence[Passage], limit: int = 30) -> list[Passage]:

@@ -26,9 +26,10 @@ RANK_CHUNKS_PER_ARTICLE = 3  # chunks retrieved per article ranked for the eval'
 @dataclass
 class Found:
     """What retrieval gives one question: ranked chunks, evidence sentences, term weights,
-    the retrieved articles' texts (article id -> text), the next best sentences within the
-    budget (`second`, read when the first ones answer nothing), the best others that did not
-    fit and, for a two-part question, each part's own evidence sentences."""
+    the retrieved articles' texts (article id -> text), the best others that did not fit,
+    for a two-part question each part's own evidence sentences, and for each part (or the
+    question) the next best sentences within the budget (`second`, read when the first ones
+    answer nothing)."""
 
     retrieved: list[Passage]
     passages: list[Passage]
@@ -36,7 +37,7 @@ class Found:
     texts: dict[str, str] = field(default_factory=dict)
     spare: list[Passage] = field(default_factory=list)
     parts: list[list[Passage]] = field(default_factory=list)
-    second: list[Passage] = field(default_factory=list)
+    second: list[list[Passage]] = field(default_factory=list)
 
 
 def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
@@ -113,8 +114,8 @@ def find_passages(
     each = evidence.select_parts(scored, budget, _header_tokens)
     passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
     texts = {a.id: a.text for a in articles.values()}
-    if len(scored) > 1:  # rivals and a second look are for a one-part question only
-        return Found(ranked, passages, weights, texts, parts=each)
-    second = evidence.following(scored[0], passages, budget, _header_tokens)
-    spare = evidence.spare(scored[0], passages + second)
+    second = evidence.select_parts(scored, budget, _header_tokens, shown=passages)
+    if len(scored) > 1:  # rivals are for a one-part question only
+        return Found(ranked, passages, weights, texts, parts=each, second=second)
+    spare = evidence.spare(scored[0], passages + second[0])
     return Found(ranked, passages, weights, texts, spare, second=second)

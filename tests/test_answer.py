@@ -216,6 +216,35 @@ def test_an_llm_failing_on_the_next_sentences_keeps_the_abstention(tmp_path, llm
     assert "scripted failure" in answer.notice and "next sentences were not read" in answer.notice
 
 
+def test_a_part_nothing_answered_gets_its_next_sentences(tmp_path, llm_server) -> None:
+    question = (
+        "Whose cargo did the lander carry, and how many payloads did the Peregrine lunar lander"
+        " carry when it launched from Florida?"
+    )
+    engine = one_sentence_engine(tmp_path, llm_server.base_url, question)
+
+    def respond(r: dict) -> str:
+        prompt = r["messages"][-1]["content"]
+        if "Question: Whose cargo" in prompt:
+            return reply(("NASA", [sentence_id(r, "NASA cargo")]))
+        if "20 payloads" in prompt:
+            return reply(("20", [sentence_id(r, "20 payloads")]))
+        return reply(("1", [first_id(r)]))  # a figure from nowhere
+
+    llm_server.responder = respond
+    events = list(answer_stream(question, engine))
+    answer = events[-1].answer
+    asked = [r["messages"][-1]["content"].splitlines()[-1] for r in llm_server.requests]
+    part = "Question: how many payloads did the Peregrine lunar lander carry when it launched"
+    assert asked[0] == "Question: Whose cargo did the lander carry?"
+    assert asked[1:] == [f"{part} from Florida?"] * 2  # again only the part nothing answered
+    assert "20 payloads" not in llm_server.requests[1]["messages"][-1]["content"]
+    assert answer.text.startswith("NASA [") and "20 [" in answer.text
+    assert not answer.notice and not answer.abstained
+    [first, then] = [e.passages for e in events if isinstance(e, Sources)]
+    assert set(p.n for p in first) < set(p.n for p in then) == set(p.n for p in answer.passages)
+
+
 def test_two_articles_with_different_figures_are_a_disagreement(tmp_path, llm_server) -> None:
     engine = engine_over(tmp_path, BASES, llm_server.base_url)
     llm_server.responder = lambda r: reply(
