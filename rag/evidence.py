@@ -190,22 +190,36 @@ def number(chosen: Sequence[Candidate], first: int = 1) -> list[Passage]:
         best[c.article.id] = max(best.get(c.article.id, -1e9), c.score)
     ordered = sorted(chosen, key=lambda c: (-best[c.article.id], c.article.id, c.start))
     return [
-        Passage(
-            n=n,
-            chunk_id=c.chunk_id,
-            article_id=c.article.id,
-            title=c.article.title,
-            source=c.article.source,
-            date=c.article.date,
-            url=c.article.url,
-            text=c.text,
-            start=c.start,
-            end=c.end,
-            score=c.score,
-            similarity=c.chunk_similarity,
-        )
+        passage(n, c.article, c.chunk_id, c.text, (c.start, c.end), c.score, c.chunk_similarity)
         for n, c in enumerate(ordered, first)
     ]
+
+
+def passage(
+    n: int,
+    article: StoredArticle,
+    chunk_id: str,
+    text: str,
+    span: tuple[int, int],
+    score: float,
+    similarity: float,
+) -> Passage:
+    """Passage `n`: `text`, at `span` of the article, with where it came from."""
+    start, end = span
+    return Passage(
+        n=n,
+        chunk_id=chunk_id,
+        article_id=article.id,
+        title=article.title,
+        source=article.source,
+        date=article.date,
+        url=article.url,
+        text=text,
+        start=start,
+        end=end,
+        score=score,
+        similarity=similarity,
+    )
 
 
 def scored(

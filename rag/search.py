@@ -42,20 +42,9 @@ class Found:
 
 def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
     """A retrieved chunk as a Passage numbered by its rank (what retrieval metrics score)."""
-    return Passage(
-        n=rank,
-        chunk_id=hit.chunk.id,
-        article_id=article.id,
-        title=article.title,
-        source=article.source,
-        date=article.date,
-        url=article.url,
-        text=hit.chunk.text,
-        start=hit.chunk.start,
-        end=hit.chunk.end,
-        score=hit.score,
-        similarity=hit.similarity if hit.similarity is not None else 0.0,
-    )
+    chunk, similarity = hit.chunk, hit.similarity if hit.similarity is not None else 0.0
+    span = (chunk.start, chunk.end)
+    return evidence.passage(rank, article, chunk.id, chunk.text, span, hit.score, similarity)
 
 
 def evidence_budget(settings: Settings, question: str, today: str) -> int:

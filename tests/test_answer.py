@@ -288,12 +288,15 @@ def test_a_rival_in_a_sentence_that_did_not_fit_is_shown_and_cited(tmp_path, llm
     assert all(c.n in by_n and by_n[c.n].text in c.text for c in answer.citations)
 
 
+LOBSTER = {
+    "buyer": "Golden Gate Capital agreed to buy Red Lobster from Darden for $2.1 billion.",
+    "chief": "Jonathan Tibus, Red Lobster's chief executive, said the chain would go on.",
+}
+LOBSTER_QUESTION = "Which firm agreed to buy Red Lobster, and who was its chief executive?"
+
+
 def test_each_part_of_a_two_part_question_is_asked_on_its_own(tmp_path, llm_server) -> None:
-    texts = {
-        "buyer": "Golden Gate Capital agreed to buy Red Lobster from Darden for $2.1 billion.",
-        "chief": "Jonathan Tibus, Red Lobster's chief executive, said the chain would go on.",
-    }
-    engine = engine_over(tmp_path, texts, llm_server.base_url)
+    engine = engine_over(tmp_path, LOBSTER, llm_server.base_url)
 
     def respond(r: dict) -> str:
         if "Question: Which firm" in r["messages"][-1]["content"]:
@@ -301,7 +304,7 @@ def test_each_part_of_a_two_part_question_is_asked_on_its_own(tmp_path, llm_serv
         return reply(("Jonathan Tibus", [sentence_id(r, "Jonathan Tibus")]))
 
     llm_server.responder = respond
-    answer = ask("Which firm agreed to buy Red Lobster, and who was its chief executive?", engine)
+    answer = ask(LOBSTER_QUESTION, engine)
     asked = [r["messages"][-1]["content"].splitlines()[-1] for r in llm_server.requests]
     assert asked == [
         "Question: Which firm agreed to buy Red Lobster?",
@@ -338,11 +341,7 @@ def test_a_part_no_sentence_answers_is_named_as_unanswered(tmp_path, llm_server)
 def test_a_second_part_streams_without_a_separator_when_the_first_showed_nothing(
     tmp_path, llm_server
 ) -> None:
-    texts = {
-        "buyer": "Golden Gate Capital agreed to buy Red Lobster from Darden for $2.1 billion.",
-        "chief": "Jonathan Tibus, Red Lobster's chief executive, said the chain would go on.",
-    }
-    engine = engine_over(tmp_path, texts, llm_server.base_url)
+    engine = engine_over(tmp_path, LOBSTER, llm_server.base_url)
 
     def respond(r: dict) -> str:
         if "Question: Which firm" in r["messages"][-1]["content"]:
@@ -350,8 +349,7 @@ def test_a_second_part_streams_without_a_separator_when_the_first_showed_nothing
         return reply(("Jonathan Tibus", [sentence_id(r, "Jonathan Tibus")]), sentence="Tibus.")
 
     llm_server.responder = respond
-    question = "Which firm agreed to buy Red Lobster, and who was its chief executive?"
-    words = [e.text for e in answer_stream(question, engine) if isinstance(e, Token)]
+    words = [e.text for e in answer_stream(LOBSTER_QUESTION, engine) if isinstance(e, Token)]
     assert "".join(words).startswith("Jonathan Tibus")
 
 
