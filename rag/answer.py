@@ -155,12 +155,7 @@ def answer_stream(
     constrained = engine.constrained
     embedded = isinstance(engine.llm, EmbeddedLLM)
     if constrained:
-        # The model answers one part of a two-part question: ask each part on its own, over
-        # the sentences picked for it.
-        asked = [(query, passages)]
-        if found.parts:
-            asked = list(zip(parts(query), found.parts, strict=True))
-        calls = [_constrained_call(q, shown, today, embedded) for q, shown in asked]
+        calls = [_constrained_call(q, shown, today, embedded) for q, shown in _asked(query, found)]
     else:
         free = prompt.messages(query, passages, today)
         free[0]["content"] = prompt.FREE_TEXT_PROMPT
@@ -217,7 +212,7 @@ def _verify_or_read_on(
     passages = found.passages
     later = [p for part in found.second for p in part]
     verdict = _verdict(query, raws, passages, found, [*later, *found.spare])
-    asked = parts(query) if found.parts else [query]
+    asked = [q for q, _ in _asked(query, found)]
     todo = [
         (q, shown)
         for q, shown in zip(asked, found.second, strict=True)
@@ -230,10 +225,11 @@ def _verify_or_read_on(
     embedded = isinstance(engine.llm, EmbeddedLLM)
     calls = [_constrained_call(q, shown, today, embedded) for q, shown in todo]
     sizes += [sum(estimate_tokens(m["content"]) for m in r) for r, _ in calls]
+    size = sizes[-len(calls)]
     yield Sources(read)
-    yield Status(_wait_message(reading, sizes[-len(calls)], engine.prompt_speed, again=True))
+    yield Status(_wait_message(reading, size, engine.prompt_speed, again=True))
     try:
-        more = yield from _generate(engine, calls, sizes[-len(calls)], started, timings, True)
+        more = yield from _generate(engine, calls, size, started, timings, True)
     except LLMError as err:
         answer = answer_from_verdict(question, query, verdict, read)
         answer.notice = f"{err} The next sentences were not read."
@@ -245,6 +241,14 @@ def _verify_or_read_on(
         for (q, shown), raw in zip(todo, more, strict=True)
     }
     return answer_from_verdict(question, query, joined(verdict, asked, again), read)
+
+
+def _asked(query: str, found: Found) -> list[tuple[str, list[Passage]]]:
+    """The questions put to the model with their sentences: the question, or each part of a
+    two-part question over its own sentences (the model answers only one part of both)."""
+    if found.parts:
+        return list(zip(parts(query), found.parts, strict=True))
+    return [(query, found.passages)]
 
 
 def _constrained_call(question: str, shown: list[Passage], today: str, embedded: bool) -> Call:

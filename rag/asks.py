@@ -10,7 +10,7 @@ from typing import Literal
 
 Kind = Literal["number", "when", "who", ""]
 
-NUMBER_WORDS = re.compile(
+_NUMBER_WORDS = re.compile(
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
     r"thirty|forty|fifty|sixty|seventy|eighty|ninety|dozens?|hundreds?|thousands?|"
     r"millions?|billions?|half|none|no)\b",
@@ -76,7 +76,7 @@ def answer_kind_ok(question: str, phrase: str) -> bool:
     """Is the phrase the kind of thing the question asks for (number, time, person)?"""
     asked = kind(question)
     if asked == "number":
-        return bool(re.search(r"\d", phrase) or NUMBER_WORDS.search(phrase))
+        return bool(re.search(r"\d", phrase) or _NUMBER_WORDS.search(phrase))
     if asked == "when":
         return bool(re.search(r"\d", phrase) or _TIME_WORDS.search(phrase))
     if asked == "who":
