@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import math
 import os
 import random
@@ -196,3 +197,74 @@ def time_reindex(settings, embedder, source):  # noqa: ANN001, ANN201
     seconds = time.perf_counter() - t
     store.close()
     return again, seconds
+
+
+def model_identity(settings) -> dict[str, object]:  # noqa: ANN001
+    """What decides the embedded model's reply besides the request: the GGUF's sha256 and the
+    server settings (a user's own file is hashed once per run)."""
+    import xllamacpp
+
+    from rag.llm import EMBEDDED_SLOTS
+    from rag.packaged_model import PACKAGED_MODEL_SHA256, _sha256_file
+
+    path = settings.llm_model_path
+    return {
+        "model_sha256": _sha256_file(path) if path else PACKAGED_MODEL_SHA256,
+        "context": settings.llm_context,
+        "slots": EMBEDDED_SLOTS,
+        "server": getattr(xllamacpp, "__version__", "?"),
+    }
+
+
+def recorded_llm_class():  # noqa: ANN201 - imported late: the rag stack is heavy
+    """RecordedLLM: the embedded model with its replies kept in a shelf keyed by the model's
+    identity, the server settings and the whole request, so a change acting after the model
+    replied is scored on the very same replies and an unrecorded request goes to the model.
+    `replayed` counts the replies that came from the shelf."""
+    import shelve
+
+    from rag.llm import EmbeddedLLM
+
+    class RecordedLLM(EmbeddedLLM):
+        def __init__(self, settings, path: Path) -> None:  # noqa: ANN001
+            super().__init__(settings)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.shelf = shelve.open(str(path))  # noqa: SIM115 - closed in close()
+            self.identity = model_identity(settings)
+            self.replayed = self.recorded = 0
+
+        def stream(self, messages, *, max_tokens, temperature=0.0, extra_body=None, deadline=None):  # noqa: ANN001, ANN202, E501
+            request = [self.identity, messages, max_tokens, temperature, extra_body]
+            key = hashlib.sha1(json.dumps(request, sort_keys=True).encode()).hexdigest()
+            if key in self.shelf:
+                self.replayed += 1
+                yield from self.shelf[key]
+                return
+            pieces = []
+            for piece in super().stream(
+                messages, max_tokens=max_tokens, temperature=temperature,
+                extra_body=extra_body, deadline=deadline,
+            ):  # fmt: skip
+                pieces.append(piece)
+                yield piece
+            self.shelf[key] = pieces
+            self.shelf.sync()
+            self.recorded += 1
+
+        def close(self) -> None:
+            super().close()
+            self.shelf.close()
+
+    return RecordedLLM
+
+
+def recorded(engine, path: Path):  # noqa: ANN001, ANN201
+    """The engine with its embedded model's replies recorded in `path` (another LLM is left as
+    it is); the engine's own model object, never started, is dropped."""
+    import dataclasses
+
+    from rag.llm import EmbeddedLLM
+
+    if not isinstance(engine.llm, EmbeddedLLM):
+        return engine
+    return dataclasses.replace(engine, llm=recorded_llm_class()(engine.settings, path))

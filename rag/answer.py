@@ -18,14 +18,17 @@ from rag.citations import Passage
 from rag.compose import (
     Answer,
     abstention,
+    answer_from_points,
     answer_from_verdict,
     extractive,
     free_text_answer,
     joined,
 )
 from rag.errors import LLMError
+from rag.kinds import POINT_KINDS, SPREAD_KINDS, question_kind, subject
 from rag.llm import ChatLLM, EmbeddedLLM, make_llm
 from rag.parts import parts
+from rag.points import decide_points, speaking
 from rag.search import Found, find_passages
 from rag.settings import Settings
 from rag.store import Filters, Store
@@ -132,10 +135,14 @@ def answer_stream(
     query = question
     if history:
         query = condense(question, history)
+    kind, asked = question_kind(question), query
+    if kind == "summary":  # search for what it is about, not for "summarize the articles"
+        query = subject(query)
     yield Status("Searching the articles…")
     found = find_passages(
-        query, engine, filters=filters, top_k=top_k, hybrid=hybrid, today=today, timings=timings
-    )
+        query, engine, filters=filters, top_k=top_k, hybrid=hybrid, today=today, timings=timings,
+        spread=kind in SPREAD_KINDS,
+    )  # fmt: skip
     passages = found.passages
     yield Sources(passages)
 
@@ -154,7 +161,10 @@ def answer_stream(
 
     constrained = engine.constrained
     embedded = isinstance(engine.llm, EmbeddedLLM)
-    if constrained:
+    points = constrained and kind in POINT_KINDS
+    if points:
+        calls = [_constrained_call(asked, passages, today, embedded, points=True)]
+    elif constrained:
         calls = [_constrained_call(q, shown, today, embedded) for q, shown in _asked(query, found)]
     else:
         free = prompt.messages(query, passages, today)
@@ -165,8 +175,13 @@ def answer_stream(
         yield Status("Loading the model…")
     yield Status(_wait_message(passages, sizes[0], engine.prompt_speed))
     try:
-        raws = yield from _generate(engine, calls, sizes[0], started, timings, constrained)
-        if constrained:
+        raws = yield from _generate(engine, calls, sizes[0], started, timings, constrained, points)
+        if points:
+            reply = prompt.parse_points("".join(raws[0]))
+            verdict = decide_points(query, reply.points, passages, found.weights)
+            said = speaking(query, passages, found.weights)
+            answer = answer_from_points(question, query, verdict, passages, said)
+        elif constrained:
             args = (engine, found, today, sizes, started, timings)
             answer = yield from _verify_or_read_on(question, query, raws, *args)
         else:
@@ -189,6 +204,7 @@ def answer_stream(
         return
     completion = sum(len(raw) for raw in raws)
     answer.usage = {"prompt_tokens": sum(sizes), "completion_tokens": completion}
+    answer.kind = kind
     yield finish(answer)
 
 
@@ -240,7 +256,9 @@ def _verify_or_read_on(
         q: _verdict(q, [raw], shown, found, unread, SECOND_LOOK_COVERAGE)
         for (q, shown), raw in zip(todo, more, strict=True)
     }
-    return answer_from_verdict(question, query, joined(verdict, asked, again), read)
+    answer = answer_from_verdict(question, query, joined(verdict, asked, again), read)
+    answer.second_look = True
+    return answer
 
 
 def _asked(query: str, found: Found) -> list[tuple[str, list[Passage]]]:
@@ -251,10 +269,13 @@ def _asked(query: str, found: Found) -> list[tuple[str, list[Passage]]]:
     return [(query, found.passages)]
 
 
-def _constrained_call(question: str, shown: list[Passage], today: str, embedded: bool) -> Call:
-    """The messages and JSON-schema request body asking `question` over the `shown` sentences."""
-    body = prompt.request_body([p.n for p in shown], embedded)
-    return prompt.messages(question, shown, today), body
+def _constrained_call(
+    question: str, shown: list[Passage], today: str, embedded: bool, points: bool = False
+) -> Call:
+    """The messages and JSON-schema request body asking `question` over the `shown` sentences
+    for an answer phrase, or for cited `points`."""
+    body = prompt.request_body([p.n for p in shown], embedded, points)
+    return prompt.messages(question, shown, today, points), body
 
 
 def _generate(
@@ -264,6 +285,7 @@ def _generate(
     started: float,
     timings: dict[str, float],
     constrained: bool,
+    points: bool = False,
 ) -> Generator[Token, None, list[list[str]]]:
     """Send each call in turn, streaming readable Tokens; returns each reply's raw pieces.
     The first token sets `timings['first_token']` and teaches the engine the prompt speed
@@ -276,7 +298,7 @@ def _generate(
         pieces = engine.llm.stream(  # type: ignore[union-attr]
             request, max_tokens=engine.settings.llm_max_tokens, extra_body=body
         )
-        shown = prompt.stream_display(pieces, raw) if constrained else _collect(pieces, raw)
+        shown = prompt.stream_display(pieces, raw, points) if constrained else _collect(pieces, raw)
         for i, text in enumerate(shown):
             if "first_token" not in timings:
                 timings["first_token"] = time.perf_counter() - started

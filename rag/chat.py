@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.citations import names
+from rag.kinds import question_kind
 
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|then)\b|\b(they|them|their|it|its|he|she|his|her|"
@@ -20,10 +21,23 @@ _FOLLOW_UP = re.compile(
 )
 
 
+_THE_ARTICLES = re.compile(
+    r"\b(?:the|these|those|this|that)\s+(?:articles?|stor(?:y|ies)|reports?|sources?)\b",
+    re.IGNORECASE,
+)
+
+
 def needs_context(question: str) -> bool:
     """Does the question lean on earlier turns (pronouns, 'and …', 'what about …', or no
-    name of its own: 'Roughly how many guerrillas took part?')?"""
-    return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= 3 or not names(question)
+    subject of its own: 'Roughly how many guerrillas took part?')? A question that names its
+    subject ('Who is Gabriel?', 'Summarize what these articles say about coca') does not.
+
+    >>> [needs_context(q) for q in ("Who is Gabriel?", "When was he killed?")]
+    [False, True]
+    """
+    if _FOLLOW_UP.search(_THE_ARTICLES.sub(" ", question)):
+        return True
+    return question_kind(question) not in ("definition", "summary") and not names(question)
 
 
 def condense(question: str, history: list[dict[str, str]]) -> str:

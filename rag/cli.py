@@ -142,6 +142,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "answer": answer.text,
         "abstained": answer.abstained,
         "mode": answer.mode,
+        "kind": answer.kind,
         "query": answer.query,
         "notice": answer.notice,
         "citations": [asdict(c) for c in answer.citations],

@@ -23,6 +23,7 @@ from rag.citations import (
 from rag.verify import Verdict
 
 ABSTAIN_TEXT = "The articles do not say."
+QUOTE_LABEL = "The articles say:"
 _REFUSAL = re.compile(
     r"articles do not say|do(?:es)? not (?:say|mention|contain|provide|specify|answer)|"
     r"no information|not (?:mentioned|stated|specified)|cannot answer|can't answer|"
@@ -49,6 +50,8 @@ class Answer:
     notice: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
+    second_look: bool = False  # the model read the next best sentences once more
+    kind: str = "factoid"  # what the question asks for (rag.kinds): a phrase, or points
 
 
 def render_text(sentences: list[Sentence]) -> str:
@@ -76,21 +79,65 @@ def citations_of(sentences: list[Sentence], passages: list[Passage]) -> list[Cit
     return [Citation.of(by_n[n], (by_n[n].start, by_n[n].end)) for n in cited]
 
 
-def extractive(question: str, query: str, passages: list[Passage], notice: str) -> Answer:
-    """Quote the (at most two) evidence sentences that best match the query, with citations."""
-    wanted = content_words(query)
-    ranked = sorted(passages, key=lambda p: (-len(content_words(p.text) & wanted), -p.score, p.n))
-    sentences = [Sentence(f"“{p.text}”", [p.n]) for p in ranked[:2]]
+def quoted(
+    question: str, query: str, chosen: list[Passage], passages: list[Passage], label: str = ""
+) -> Answer:
+    """The `chosen` sentences quoted with their citations, after a `label` if given."""
+    sentences = [Sentence(f"“{' '.join(p.text.split())}”", [p.n]) for p in chosen]
+    text = render_text(sentences)
     return Answer(
         question=question,
         query=query,
-        text=render_text(sentences),
+        text=f"{label} {text}" if label else text,
         abstained=False,
         mode="extractive",
         citations=citations_of(sentences, passages),
         sentences=sentences,
         passages=passages,
-        notice=notice,
+    )
+
+
+def extractive(question: str, query: str, passages: list[Passage], notice: str) -> Answer:
+    """Quote the (at most two) evidence sentences that best match the query, with citations."""
+    wanted = content_words(query)
+    ranked = sorted(passages, key=lambda p: (-len(content_words(p.text) & wanted), -p.score, p.n))
+    answer = quoted(question, query, ranked[:2], passages)
+    answer.notice = notice
+    return answer
+
+
+def points_text(sentences: list[Sentence]) -> str:
+    """Cited points as a short list, one per line ('- Point [2].'); one point as a sentence."""
+    if len(sentences) == 1:
+        return render_text(sentences)
+    return "\n".join(f"- {render_text([s])}" for s in sentences)
+
+
+def answer_from_points(
+    question: str,
+    query: str,
+    verdict: Verdict,
+    passages: list[Passage],
+    speaking: list[Passage],
+) -> Answer:
+    """The points a verdict keeps; when none, the `speaking` sentences quoted under "The
+    articles say:"; when none speaks to the question, an abstention."""
+    if verdict.abstained and speaking:
+        answer = quoted(question, query, speaking, passages, QUOTE_LABEL)
+        answer.left_out = verdict.left_out
+        return answer
+    if verdict.abstained:
+        return abstention(question, query, passages, verdict.left_out)
+    return Answer(
+        question,
+        query,
+        points_text(verdict.sentences),
+        False,
+        "generated",
+        citations=citations_of(verdict.sentences, passages),
+        sentences=verdict.sentences,
+        passages=passages,
+        left_out=verdict.left_out,
     )
 
 

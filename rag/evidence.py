@@ -135,16 +135,20 @@ def score(cands: Sequence[Candidate], question: str, weights: dict[str, float]) 
 
 
 def pick(
-    cands: Sequence[Candidate], budget: int, header_tokens: Callable[[StoredArticle], int]
+    cands: Sequence[Candidate],
+    budget: int,
+    header_tokens: Callable[[StoredArticle], int],
+    spread: bool = False,
 ) -> list[Candidate]:
-    """The best-scored candidates whose tokens (plus one header per article) fit in `budget`.
+    """The best-scored candidates whose tokens (plus one header per article) fit in `budget`;
+    `spread` takes each article's best in turn (a summary or a list draws on many articles).
 
     A picked sentence that opens with a pronoun takes the sentence before it along.
     """
     by_end = {(c.article.id, c.end): c for c in cands}
     chosen: dict[tuple[str, int], Candidate] = {}
     used, articles = 0, set()
-    for c in _article_firsts(cands):
+    for c in _in_turn(cands) if spread else _article_firsts(cands):
         group = [c]
         if ANAPHOR.match(c.text):
             before = _previous(c, by_end)
@@ -174,6 +178,16 @@ def _article_firsts(cands: Sequence[Candidate]) -> list[Candidate]:
             firsts.setdefault(c.article.id, c)
     lead = list(firsts.values())[:MAX_FIRST_ARTICLES]
     return lead + [c for c in ranked if all(c is not f for f in lead)]
+
+
+def _in_turn(cands: Sequence[Candidate]) -> list[Candidate]:
+    """Candidates round by round: each article's best (best article first), then each one's
+    second best, and so on."""
+    by_article: dict[str, list[Candidate]] = {}
+    for c in sorted(cands, key=lambda c: -c.score):
+        by_article.setdefault(c.article.id, []).append(c)
+    rounds = max((len(group) for group in by_article.values()), default=0)
+    return [group[i] for i in range(rounds) for group in by_article.values() if i < len(group)]
 
 
 def _previous(c: Candidate, by_end: dict[tuple[str, int], Candidate]) -> Candidate | None:
@@ -253,13 +267,19 @@ def select_parts(
     budget: int,
     header_tokens: Callable[[StoredArticle], int],
     shown: Sequence[Passage] = (),
+    spread: bool = False,
 ) -> list[list[Passage]]:
     """The evidence for each question part (its scored candidates) not among `shown`, each
     within the whole `budget` since each part is asked in a prompt of its own; numbered
     together after `shown`, so a sentence two parts share has one number."""
     taken = {(p.article_id, p.start) for p in shown}
     picked = [
-        pick([c for c in cands if (c.article.id, c.start) not in taken], budget, header_tokens)
+        pick(
+            [c for c in cands if (c.article.id, c.start) not in taken],
+            budget,
+            header_tokens,
+            spread,
+        )
         for cands in parts
     ]
     union: dict[tuple[str, int], Candidate] = {}

@@ -6,8 +6,11 @@ No I/O, so each metric is checkable by hand; a docstring's first line is its rep
 from __future__ import annotations
 
 import math
+import random
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rag.answer import Answer
@@ -17,9 +20,11 @@ from rag.text import normalize
 
 __all__ = [
     "METRICS",
+    "Paired",
     "aggregate",
     "article_ranking",
     "best_f1",
+    "candidates",
     "conflict_surfaced",
     "correct_refusal",
     "evidence_precision",
@@ -29,6 +34,10 @@ __all__ = [
     "judged_citations",
     "hit_at",
     "is_correct",
+    "is_refusal",
+    "nugget_recall",
+    "paired",
+    "point_support",
     "latency_stats",
     "metric_definitions",
     "mrr",
@@ -39,13 +48,53 @@ __all__ = [
     "question_correct",
     "recall_at",
     "score_answer",
+    "score_text",
+    "strict_correct",
+    "strip_markers",
     "token_f1",
     "usage_totals",
     "verifier_flagged",
+    "wrong_shown",
 ]
 
 LATENCY_KEYS = ("retrieve", "first_token", "total")
 HIT_KS = (1, 3, 5)
+
+
+# The scorer's own readings of an answer text, the same for every system it compares: the
+# `[n]` markers it strips, the refusals and disagreements it recognises, the candidate values
+# it counts. None of them asks the pipeline what it meant.
+_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
+_REFUSAL = re.compile(
+    r"articles do not say|do(?:es)? not (?:say|mention|contain|provide|specify|state|answer)|"
+    r"no (?:information|mention)|not (?:mentioned|stated|specified|provided)|cannot answer|"
+    r"can't answer|cannot determine|don'?t know|do not know|unable to (?:answer|determine)|"
+    r"no answer (?:found|in)",
+    re.IGNORECASE,
+)
+_DISAGREE = re.compile(r"disagree|conflicting|contradict", re.IGNORECASE)
+_SEGMENTS = re.compile(r";|\s·\s|\n+|”\s*“")
+
+
+def strip_markers(text: str) -> str:
+    """The text without its citation markers, so '[3]' is never read as the answer '3'.
+
+    >>> strip_markers("Two people died [3][4]. Police came [1, 2].")
+    'Two people died . Police came .'
+    """
+    return " ".join(_MARKERS.sub(" ", text).split())
+
+
+def is_refusal(text: str) -> bool:
+    """Refusals: the answer text says the articles do not answer (one pattern for all systems)."""
+    return bool(_REFUSAL.search(text))
+
+
+def candidates(text: str) -> list[str]:
+    """The answer's separate candidate segments: split at ';', ' · ', line breaks and between
+    quotes, markers stripped. 'Sources disagree: 46 [3]; 52 [2].' has two."""
+    found = [strip_markers(part).strip(" .") for part in _SEGMENTS.split(text)]
+    return [part for part in found if part]
 
 
 def _contains(haystack_norm: str, needle: str) -> bool:
@@ -55,19 +104,33 @@ def _contains(haystack_norm: str, needle: str) -> bool:
 
 
 def is_correct(answer_text: str, q: Question) -> bool:
-    """Correct text: normalised, it holds an acceptable answer and all answer_all facts as words."""
+    """Correct text: markers stripped, it holds an acceptable answer and all answer_all facts."""
     if not q.answers and not q.answer_all:
         return False
-    text = normalize(answer_text)
+    text = normalize(strip_markers(answer_text))
     any_ok = not q.answers or any(_contains(text, a) for a in q.answers)
     return any_ok and all(_contains(text, a) for a in q.answer_all)
 
 
 def question_correct(q: Question, answer_text: str, abstained: bool) -> bool:
-    """Accuracy: unanswerable → the answer abstained; answerable → not abstained and is_correct."""
+    """Accuracy (containment): unanswerable → refused; answerable → answered and is_correct."""
     if q.unanswerable:
         return abstained
     return not abstained and is_correct(answer_text, q)
+
+
+def strict_correct(q: Question, answer_text: str, abstained: bool) -> bool:
+    """Strict accuracy: as accuracy, and for a one-answer question every candidate segment of
+    the answer holds an accepted answer (two competing values are wrong)."""
+    ok = question_correct(q, answer_text, abstained)
+    if not ok or q.unanswerable or q.answer_all:
+        return ok
+    return all(is_correct(part, q) for part in candidates(answer_text))
+
+
+def wrong_shown(q: Question, strict_ok: bool, abstained: bool) -> bool:
+    """Wrong shown: share of all questions answered (not refused) and not strictly correct."""
+    return not abstained and not strict_ok
 
 
 def token_f1(pred: str, gold: str) -> float:
@@ -271,7 +334,15 @@ def metric_definitions() -> dict[str, str]:
 
     defs = {
         "accuracy": doc(question_correct),
+        "strict_accuracy": doc(strict_correct),
         "f1": doc(best_f1),
+        "wrong_shown": doc(wrong_shown),
+        "nugget_recall": doc(nugget_recall),
+        "useful": doc(useful),
+        "bare_refusal": doc(bare_refusal),
+        "point_support": doc(point_support),
+        "extractive": "Quoted answers: share of answers that quote sentences instead of claims.",
+        "second_look": "Second looks: share of answers for which the model read on once.",
         "correct_refusal_rate": doc(correct_refusal),
         "false_refusal_rate": doc(false_refusal),
         "conflict_surfaced": doc(conflict_surfaced),
@@ -293,14 +364,124 @@ def metric_definitions() -> dict[str, str]:
     return defs
 
 
-def conflict_surfaced(disagreement: bool) -> bool:
-    """Conflicts surfaced: share of conflict questions whose answer says the sources disagree."""
-    return disagreement
+def conflict_surfaced(q: Question, answer_text: str) -> bool:
+    """Conflicts surfaced: share of conflict questions whose answer shows every gold value
+    (answer_all, markers stripped) and says the sources disagree."""
+    return is_correct(answer_text, q) and bool(_DISAGREE.search(answer_text))
 
 
-def false_disagreement(disagreement: bool) -> bool:
-    """False disagreements: share of other answerable questions answered as a disagreement."""
-    return disagreement
+def false_disagreement(answer_text: str) -> bool:
+    """False disagreements: share of other answered answerable questions said to disagree."""
+    return bool(_DISAGREE.search(answer_text))
+
+
+def nugget_recall(answer_text: str, nuggets: Sequence[Sequence[str]]) -> float | None:
+    """Nugget recall: share of an open question's key facts (any phrasing) in the answer text,
+    markers stripped."""
+    if not nuggets:
+        return None
+    text = normalize(strip_markers(answer_text))
+    return sum(any(_contains(text, p) for p in nugget) for nugget in nuggets) / len(nuggets)
+
+
+_STOP = frozenset(
+    "about after also and are been before being but can could did does for from had has have "
+    "her his its into more most not other over said says some such than that their them then "
+    "there these they this those through under were what when where which while who whom whose "
+    "why will with would".split()
+)
+
+
+def _supported(point: str, cited: str) -> bool:
+    """Does the cited text hold the point's figures and names and most of its content words
+    (a word matches on its first five letters, for inflections)?"""
+    got = normalize(cited).split()
+    have, stems = set(got), {w[:5] for w in got}
+    point = strip_markers(point)
+    words = normalize(point).split()
+    figures = [w for w in words if any(c.isdigit() for c in w)]
+    names = {normalize(m) for m in re.findall(r"(?<=\w )[A-Z][\w’'-]+", point)}
+    content = [w for w in words if len(w) > 2 and w not in _STOP and not w.isdigit()]
+    if any(f not in have for f in figures) or any(n and n[:5] not in stems for n in names):
+        return False
+    return not content or sum(w[:5] in stems for w in content) / len(content) >= 0.6
+
+
+def point_support(points: Sequence[tuple[str, Sequence[str]]]) -> float | None:
+    """Point support: share of shown points (claims) whose cited sentences hold their figures,
+    names and most content words; a quote counts as supported by what it quotes."""
+    if not points:
+        return None
+    return sum(bool(t) and _supported(p, " ".join(t)) for p, t in points) / len(points)
+
+
+def useful(recall: float, refused: bool) -> bool:
+    """Useful answers: share of open questions answered with nugget recall of at least 0.5."""
+    return not refused and recall >= 0.5
+
+
+def bare_refusal(refused: bool) -> bool:
+    """Bare refusals: share of answerable open questions the answer refused."""
+    return refused
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A paired comparison of system B against A on the same questions."""
+
+    n: int
+    wins: int
+    losses: int
+    diff: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.diff:+.3f} [{self.low:+.3f}, {self.high:+.3f}] ({self.wins}W/{self.losses}L)"
+
+
+def paired(a: Sequence[float], b: Sequence[float], rounds: int = 2000, seed: int = 0) -> Paired:
+    """Mean of b − a with a 95% paired-bootstrap interval, and the questions b wins and loses.
+
+    >>> str(paired([0, 0, 1, 1], [1, 1, 1, 1]))
+    '+0.500 [+0.000, +1.000] (2W/0L)'
+    """
+    d = [float(y) - float(x) for x, y in zip(a, b, strict=True)]
+    n = len(d)
+    if not n:
+        return Paired(0, 0, 0, 0.0, 0.0, 0.0)
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choices(d, k=n)) / n for _ in range(rounds))
+    low, high = means[int(0.025 * rounds)], means[int(0.975 * rounds) - 1]
+    wins, losses = sum(x > 0 for x in d), sum(x < 0 for x in d)
+    return Paired(n, wins, losses, sum(d) / n, low, high)
+
+
+def score_text(q: Question, text: str) -> dict[str, Any]:
+    """The answer metrics any system's answer text earns, read by the scorer alone."""
+    refused = is_refusal(text)
+    strict = strict_correct(q, text, refused)
+    answerable = not q.unanswerable
+    m: dict[str, Any] = {
+        "accuracy": question_correct(q, text, refused),
+        "strict_accuracy": strict,
+        "f1": best_f1("" if refused else strip_markers(text), q) if answerable else None,
+        "wrong_shown": wrong_shown(q, strict, refused),
+        "correct_refusal_rate": correct_refusal(True, refused) if q.unanswerable else None,
+        "false_refusal_rate": false_refusal(False, refused) if answerable else None,
+        "conflict_surfaced": conflict_surfaced(q, text) if q.type == "conflict" else None,
+        "false_disagreement": (
+            false_disagreement(text)
+            if answerable and q.type != "conflict" and not refused
+            else None
+        ),
+    }
+    if q.nuggets:
+        recall = 0.0 if refused else nugget_recall(text, q.nuggets) or 0.0
+        m.update(
+            nugget_recall=recall, useful=useful(recall, refused), bare_refusal=bare_refusal(refused)
+        )
+    return m
 
 
 def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -> dict[str, Any]:
@@ -308,7 +489,7 @@ def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -
 
     Retrieval metrics read `answer.retrieved` (ranked chunks, not the passages given to the
     LLM): article metrics over its distinct articles in rank order, passage metrics over its
-    chunks.
+    chunks. Answer metrics read the answer's text (`score_text`) and its citations.
     """
     ranked = article_ranking(answer.retrieved)
     texts = [p.text for p in answer.retrieved]
@@ -324,38 +505,40 @@ def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -
     m["passage_mrr@10"] = passage_mrr(texts, snippets, 10) if has_snip else None
     if retrieval_only:
         return {key: None for key in _ANSWER_METRICS} | m
-    cited = [] if answer.abstained else [(c.article_id, c.text) for c in answer.citations]
+    m.update(score_text(q, answer.text))
+    refused = is_refusal(answer.text)
+    cited = [] if refused else [(c.article_id, c.text) for c in answer.citations]
     evidence = [] if q.unanswerable else q.evidence
-    answerable = not q.unanswerable
+    by_n = {p.n: p.text for p in answer.passages}
+    points = [(s.text, [by_n[n] for n in s.citations if n in by_n]) for s in answer.sentences]
     m.update(
-        accuracy=question_correct(q, answer.text, answer.abstained),
-        f1=None if q.unanswerable else best_f1("" if answer.abstained else answer.text, q),
-        correct_refusal_rate=correct_refusal(True, answer.abstained) if q.unanswerable else None,
-        false_refusal_rate=false_refusal(False, answer.abstained) if answerable else None,
         evidence_recall=evidence_recall(evidence, cited),
         citation_precision_gold=evidence_precision(evidence, cited),
-        conflict_surfaced=conflict_surfaced(answer.disagreement) if q.type == "conflict" else None,
-        false_disagreement=(
-            false_disagreement(answer.disagreement)
-            if answerable and q.type != "conflict" and not answer.abstained
-            else None
-        ),
-        verifier_flagged=(
-            None if answer.abstained else verifier_flagged(answer.sentences, answer.left_out)
-        ),
+        point_support=None if refused else point_support(points),
+        extractive=not refused and answer.mode == "extractive",
+        second_look=answer.second_look,
+        verifier_flagged=(None if refused else verifier_flagged(answer.sentences, answer.left_out)),
     )
     return m
 
 
 _ANSWER_METRICS = (
     "accuracy",
+    "strict_accuracy",
     "f1",
+    "wrong_shown",
     "correct_refusal_rate",
     "false_refusal_rate",
     "evidence_recall",
     "citation_precision_gold",
     "conflict_surfaced",
     "false_disagreement",
+    "nugget_recall",
+    "useful",
+    "bare_refusal",
+    "point_support",
+    "extractive",
+    "second_look",
     "verifier_flagged",
 )
 JUDGE_METRICS = ("judge_citation_recall", "judge_citation_precision")

@@ -6,6 +6,7 @@ Bad rows become 'line N: …' errors rather than aborting, so one typo does not 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -14,9 +15,18 @@ from typing import Any
 
 from rag.errors import EvalFormatError
 
-__all__ = ["UNANSWERABLE", "Evidence", "Question", "load_questions"]
+__all__ = [
+    "OPEN",
+    "UNANSWERABLE",
+    "Evidence",
+    "Question",
+    "load_questions",
+    "split_key",
+    "split_part",
+]
 
 UNANSWERABLE = "unanswerable"
+OPEN = "open"  # an open question: scored by its nuggets, not by one answer
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class Question:
     type: str = "single"
     question_date: str = ""
     history: list[dict] = field(default_factory=list)
+    nuggets: list[list[str]] = field(default_factory=list)
+    kind: str = ""
 
     @property
     def unanswerable(self) -> bool:
@@ -138,9 +150,9 @@ def _question_from_record(record: dict, line: int, from_csv: bool) -> Question:
     qtype = str(record.get("type") or "single").strip().lower()
     answers = _str_list(record.get("answer", record.get("answers")), from_csv, "answer")
     answer_all = _str_list(record.get("answer_all"), from_csv, "answer_all")
-    if qtype != UNANSWERABLE and not answers and not answer_all:
+    if qtype not in (UNANSWERABLE, OPEN) and not answers and not answer_all:
         raise EvalFormatError(
-            "missing 'answer' (only 'unanswerable' questions may leave out answer and answer_all)"
+            "missing 'answer' (only 'unanswerable' and 'open' questions may leave it out)"
         )
     return Question(
         id=qid,
@@ -151,6 +163,8 @@ def _question_from_record(record: dict, line: int, from_csv: bool) -> Question:
         type=qtype,
         question_date=str(record.get("question_date") or "").strip(),
         history=_history(record.get("history"), from_csv),
+        nuggets=_nuggets(record.get("nuggets"), from_csv),
+        kind=str(record.get("kind") or "").strip().lower(),
     )
 
 
@@ -237,3 +251,34 @@ def _history(value: Any, from_csv: bool) -> list[dict]:
                 "each 'history' turn needs role 'user' or 'assistant' and a string 'content'"
             )
     return [{"role": t["role"], "content": t["content"]} for t in value]
+
+
+def _nuggets(value: Any, from_csv: bool) -> list[list[str]]:
+    """Key facts of an open question, each a list of accepted phrasings (a string is one)."""
+    if value is None or value == "":
+        return []
+    if from_csv and isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as err:
+            raise EvalFormatError(f"'nuggets' is not a valid JSON list ({err.msg})") from err
+    if not isinstance(value, list):
+        raise EvalFormatError("'nuggets' must be a list of facts, each a list of phrasings")
+    return [_str_list(item, False, "nuggets") for item in value]
+
+
+def split_part(key: str) -> str:
+    """'test' for about one key in three, else 'dev': a fixed rule over a stable key (a quiz
+    week, an article id), so a week's or an article's questions never sit on both sides.
+
+    >>> [split_part(k) for k in ("2025-08-01", "2025-08-08", "2025-08-15")]
+    ['dev', 'test', 'dev']
+    """
+    digest = hashlib.sha256(f"split:{key}".encode()).digest()
+    return "test" if int.from_bytes(digest[:8], "big") % 3 == 0 else "dev"
+
+
+def split_key(q: Question) -> str:
+    """What a question is split by: its quiz week (question date) when it has one, else its
+    first evidence (or near-miss) article, else its id."""
+    return q.question_date or next(iter(q.gold_articles), "") or q.id

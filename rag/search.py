@@ -66,9 +66,11 @@ def find_passages(
     hybrid: bool | None = None,
     today: str = "",
     timings: dict[str, float] | None = None,
+    spread: bool = False,
 ) -> Found:
     """Retrieve chunks deep enough to rank `rank_depth` articles, and pick evidence sentences
-    from the top `top_k` chunks; each part of a two-part question is searched on its own."""
+    from the top `top_k` chunks (`spread`: over as many articles as fit); each part of a
+    two-part question is searched on its own."""
     settings = engine.settings
     k = top_k or settings.top_k
     today = today or date.today().isoformat()
@@ -100,7 +102,7 @@ def find_passages(
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today)
     scored = [evidence.scored(got, articles, q, weights) for q, got in searches]
-    each = evidence.select_parts(scored, budget, _header_tokens)
+    each = evidence.select_parts(scored, budget, _header_tokens, spread=spread)
     passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
     texts = {a.id: a.text for a in articles.values()}
     second = evidence.select_parts(scored, budget, _header_tokens, shown=passages)

@@ -440,3 +440,46 @@ def test_quotes_for_a_follow_up_are_chosen_with_the_earlier_question(indexed) ->
     answer = ask("And who were they?", Engine(settings, store, embedder, None), history=history)
     assert "ransom" in answer.query and answer.question == "And who were they?"
     assert "Camisea" in answer.text
+
+
+def points_reply(*points: tuple[str, list[int]]) -> str:
+    """A cited-points reply as the model would send it."""
+    return json.dumps({"points": [{"text": t, "evidence": ids} for t, ids in points]})
+
+
+def test_a_definition_is_answered_in_cited_points(indexed, llm_server) -> None:
+    """'What is the VRAEM?' asks for the points schema and shows the points its sentences hold;
+    a made-up point is left out."""
+
+    def respond(request: dict) -> str:
+        assert "points" in request["response_format"]["json_schema"]["schema"]["properties"]
+        n = sentence_id(request, "28,000 hectares")
+        return points_reply(
+            ("Coca is grown on some 28,000 hectares in the VRAEM.", [n]),
+            ("The VRAEM has 400 airports.", [n]),
+        )
+
+    llm_server.responder = respond
+    events = list(answer_stream("What is the VRAEM?", engine_for(indexed, llm_server.base_url)))
+    answer = events[-1].answer
+    assert answer.kind == "definition" and not answer.abstained and answer.mode == "generated"
+    assert answer.text == "Coca is grown on some 28,000 hectares in the VRAEM [5]."
+    assert "400" not in answer.text and [s.text for s in answer.left_out] == [
+        "The VRAEM has 400 airports."
+    ]
+    assert "".join(e.text for e in events if isinstance(e, Token)).startswith("- Coca is grown")
+
+
+def test_no_point_holds_but_the_articles_speak_so_they_are_quoted(indexed, llm_server) -> None:
+    llm_server.responder = lambda r: points_reply(("Gabriel is a famous footballer.", [1]))
+    answer = ask("Who is Gabriel?", engine_for(indexed, llm_server.base_url))
+    assert not answer.abstained and answer.mode == "extractive"
+    assert answer.text.startswith("The articles say: “") and "Gabriel" in answer.text
+    assert 1 <= len(answer.citations) <= 3
+    assert answer.left_out and answer.left_out[0].text == "Gabriel is a famous footballer."
+
+
+def test_an_open_question_the_articles_do_not_touch_is_refused(indexed, llm_server) -> None:
+    llm_server.responder = lambda r: points_reply()
+    answer = ask("What is photosynthesis?", engine_for(indexed, llm_server.base_url))
+    assert answer.abstained and answer.text.startswith("The articles do not say.")

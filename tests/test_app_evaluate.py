@@ -32,7 +32,9 @@ def test_eval_lists_bundled_sets_and_refuses_other_paths(eval_engine: Engine) ->
         ("followups.jsonl (bundled)", "bundled:followups.jsonl"),
         ("news-dev.jsonl (bundled)", "bundled:news-dev.jsonl"),
         ("news-test.jsonl (bundled)", "bundled:news-test.jsonl"),
+        ("open.jsonl (bundled)", "bundled:open.jsonl"),
         ("seed.jsonl (bundled)", "bundled:seed.jsonl"),
+        ("short.jsonl (bundled)", "bundled:short.jsonl"),
     ]
     info = eval_sets.describe_set(eval_engine, "bundled:seed.jsonl")
     assert "<strong>seed.jsonl</strong>: 66 question(s)" in info and "12 unanswerable" in info

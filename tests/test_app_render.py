@@ -160,3 +160,21 @@ def test_pending_sources_and_viewer_way_back() -> None:
     viewer = panels.article_html("T", "S", "", "", "Some text here.", (0, 4))
     assert "rag-viewer-open" in viewer and 'data-rag-ref="back"' in viewer
     assert "rag-viewer-open" not in panels.viewer_empty()
+
+
+def test_points_show_as_a_list_and_quotes_under_their_label() -> None:
+    answer = sample_answer()
+    answer.sentences = [Sentence("The workers were freed.", [1]), Sentence("Six days.", [1])]
+    answer.kind = "summary"
+    html = render.answer_html(answer, 2)
+    assert '<ul class="rag-points"><li>The workers were freed <a' in html
+    assert html.count("<li>") == 2
+    answer.kind = "factoid"  # a factoid's claims stay one paragraph
+    assert "rag-points" not in render.answer_html(answer, 2)
+    answer.kind, answer.mode = "definition", "extractive"
+    answer.text = "The articles say: “The workers were freed.” [1]."
+    answer.sentences = [Sentence("“The workers were freed.”", [1])]
+    html = render.answer_html(answer, 2)
+    assert "<p>The articles say: “The workers were freed.” <a" in html and "rag-points" not in html
+    assert "- a<br>- b" in render.streaming_html("- a\n- b")
+    assert_inert(html)

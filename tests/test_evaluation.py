@@ -152,7 +152,9 @@ def test_run_eval_writes_results_summary_and_escaped_report(tmp_path: Path) -> N
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     m = summary["metrics"]
     assert m["accuracy"] == 0.5  # q1 right, q2 misses Marco, q3 refused, q4 falsely refused
-    assert m["f1"] == pytest.approx((1 / 3 + 0.5 + 0.0) / 3)
+    # F1 with the [1] markers stripped: q1 '36 workers were kidnapped' vs '36' is 2/5;
+    # q2's five words share three of the six joined gold words, 6/11; q4 refused, 0
+    assert m["f1"] == pytest.approx((0.4 + 6 / 11 + 0.0) / 3)
     assert m["correct_refusal_rate"] == 1.0
     assert m["false_refusal_rate"] == pytest.approx(1 / 3)
     # q1 cites its gold snippet; q2 cites A1, not its gold A0/A3; q4 abstained

@@ -14,17 +14,24 @@ from rag.metrics import (
     false_refusal,
     hit_at,
     is_correct,
+    is_refusal,
     judged_citations,
     latency_stats,
     metric_definitions,
     mrr,
     normalize,
+    nugget_recall,
+    paired,
     passage_hit_at,
     passage_mrr,
     percentile,
+    point_support,
     question_correct,
     recall_at,
     score_answer,
+    score_text,
+    strict_correct,
+    strip_markers,
     token_f1,
     usage_totals,
     verifier_flagged,
@@ -223,3 +230,77 @@ def test_score_answer_abstained_recalls_no_evidence() -> None:
     assert m["hit@1"] is None and m["f1"] is None
     m = score_answer(q, ans, retrieval_only=True)
     assert m["accuracy"] is None and m["hit@1"] == 1.0
+
+
+def test_citation_markers_are_never_answer_words() -> None:
+    """'[3]' is a citation, not the answer '3' (fault: 'Two people died [3].' scored right)."""
+    q = _q(answers=["3"], type="numeric")
+    assert not is_correct("Two people died [3].", q)
+    assert not is_correct("Jordan Nwora [8][3].", q)
+    assert is_correct("Three people died [1].", q)
+    assert strip_markers("A [1, 2] b [3;4] c [5–7].") == "A b c ."
+
+
+def test_strict_accuracy_rejects_competing_candidates() -> None:
+    """Listing several values is not an answer to a one-answer question."""
+    q = _q(answers=["52"], type="numeric")
+    assert question_correct(q, "46 bases [1]; 52 bases [2].", False)  # containment is fooled
+    assert not strict_correct(q, "46 bases [1]; 52 bases [2].", False)
+    assert not strict_correct(q, "Sources disagree: 52 [2]; 46 [3].", False)
+    assert strict_correct(q, "The VRAEM has 52 military bases [2].", False)
+    assert strict_correct(q, "52 [2]; 52 bases [4].", False)  # the same value twice is one
+    both = _q(answer_all=["52", "46"], type="conflict")
+    assert strict_correct(both, "Sources disagree: 52 [2]; 46 [3].", False)
+
+
+def test_wrong_shown_counts_answered_but_not_strictly_right() -> None:
+    q = _q(answers=["52"], type="numeric")
+    assert score_text(q, "46 bases [1].")["wrong_shown"] is True
+    assert score_text(q, "The articles do not say.")["wrong_shown"] is False
+    assert score_text(q, "52 bases [1].")["wrong_shown"] is False
+    unans = _q(type="unanswerable")
+    assert score_text(unans, "Ten people [1].")["wrong_shown"] is True
+    assert score_text(unans, "The articles do not say.")["correct_refusal_rate"] is True
+
+
+def test_conflicts_surfaced_only_when_the_gold_values_are_shown() -> None:
+    """Saying 'disagree' is not enough: both gold values must be there (fault: own flag)."""
+    q = _q(answer_all=["52", "46"], type="conflict")
+    assert score_text(q, "Sources disagree: 52 [2]; 46 [3].")["conflict_surfaced"] is True
+    assert score_text(q, "Sources disagree: 52 [2]; 78 [3].")["conflict_surfaced"] is False
+    assert score_text(q, "52 [2]; 46 [3].")["conflict_surfaced"] is False
+    other = _q(answers=["36"], type="numeric")
+    assert score_text(other, "Sources disagree: 36 [1]; 30 [2].")["false_disagreement"] is True
+    assert score_text(other, "36 [1].")["false_disagreement"] is False
+
+
+def test_refusals_are_read_from_the_text_for_every_system() -> None:
+    assert is_refusal("The articles do not say. The closest they come: “x” [1]")
+    assert is_refusal("The context does not mention the ransom.")
+    assert not is_refusal("The articles say: “Ransom was paid” [1].")
+
+
+def test_nugget_recall_and_useful_answers() -> None:
+    q = _q(type="open", nuggets=[["Apurimac"], ["Ene"], ["Mantaro"], ["coca"]])
+    text = "The VRAEM is the valley of the Apurímac, Ene and Mantaro rivers [1]."
+    assert nugget_recall(text, q.nuggets) == 0.75
+    m = score_text(q, text)
+    assert m["useful"] is True and m["bare_refusal"] is False
+    m = score_text(q, "The articles do not say.")
+    assert m["useful"] is False and m["bare_refusal"] is True and m["nugget_recall"] == 0.0
+
+
+def test_point_support_needs_figures_names_and_words_of_the_cited_text() -> None:
+    cited = ["Peru's army killed 7 rebels in the VRAEM valley in August."]
+    assert point_support([("The army killed 7 rebels in the VRAEM [1].", cited)]) == 1.0
+    assert point_support([("The army killed 9 rebels in the VRAEM [1].", cited)]) == 0.0
+    assert point_support([("The army met Colombian Generals [1].", cited)]) == 0.0
+    assert point_support([("The army killed 7 rebels [1].", [])]) == 0.0
+    assert point_support([]) is None
+
+
+def test_paired_interval_excludes_zero_only_for_a_real_difference() -> None:
+    same = paired([1, 0] * 20, [0, 1] * 20)
+    assert same.wins == same.losses == 20 and same.low < 0 < same.high
+    better = paired([0] * 30 + [1] * 10, [1] * 40)
+    assert better.diff == 0.75 and better.low > 0 and better.losses == 0

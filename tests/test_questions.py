@@ -10,7 +10,8 @@ import pytest
 
 from rag.errors import EvalFormatError
 from rag.metrics import is_correct
-from rag.questions import Evidence, load_questions
+from rag.questions import Evidence, Question, load_questions, split_key, split_part
+from rag.text import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 A0, A1 = "000_9d6e732136a79e44", "001_c2eb3900d027123b"
@@ -95,6 +96,10 @@ def _article_dir() -> Path:
     return ROOT.parent / "shared" / "seed-articles"
 
 
+def _bundled() -> list[Path]:
+    return sorted((ROOT / "data" / "articles").glob("*.txt"))
+
+
 def _flat(text: str) -> str:
     """NFC with runs of whitespace collapsed, so line wrapping cannot break a verbatim match."""
     return " ".join(unicodedata.normalize("NFC", text).split())
@@ -159,14 +164,61 @@ def test_news_test_set_shape_and_held_out_from_dev() -> None:
     }
 
 
+def test_nuggets_load_as_lists_of_phrasings_and_open_questions_need_no_answer(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "open.jsonl"
+    path.write_text(
+        '{"id": "o1", "question": "What is the VRAEM?", "type": "open", "kind": "definition", '
+        '"nuggets": [["Apurimac", "Apurímac"], "Mantaro"]}\n'
+        '{"id": "o2", "question": "Why?", "type": "open", "nuggets": "not a list"}\n'
+        '{"id": "s1", "question": "How many?", "type": "single"}\n',
+        encoding="utf-8",
+    )
+    questions, errors = load_questions(path)
+    assert [q.id for q in questions] == ["o1"]
+    assert questions[0].nuggets == [["Apurimac", "Apurímac"], ["Mantaro"]]
+    assert questions[0].kind == "definition" and not questions[0].answers
+    assert errors[0].startswith("line 2: 'nuggets' must be a list")
+    assert errors[1].startswith("line 3: missing 'answer'")
+
+
+def test_split_is_fixed_by_key_and_about_one_third_test() -> None:
+    keys = [f"2024-{m:02d}-{d:02d}" for m in range(1, 13) for d in (1, 8, 15, 22)]
+    parts = [split_part(k) for k in keys]
+    assert parts == [split_part(k) for k in keys]  # the same every run
+    assert 0.2 < parts.count("test") / len(parts) < 0.45
+    week = Question("a", "q?", ["x"], question_date="2024-03-08")
+    other = Question("b", "q2?", ["y"], question_date="2024-03-08")
+    assert split_part(split_key(week)) == split_part(split_key(other))  # a week stays together
+    by_article = Question("c", "q?", ["x"], evidence=[Evidence("art-1")])
+    assert split_key(by_article) == "art-1"
+
+
+def test_short_set_is_short_and_open_set_has_nuggets() -> None:
+    short, errors = load_questions(ROOT / "data" / "eval" / "short.jsonl")
+    assert errors == [] and len([q for q in short if not q.unanswerable]) >= 80
+    assert all(4 <= len(q.question.split()) <= 12 for q in short)
+    opened, errors = load_questions(ROOT / "data" / "eval" / "open.jsonl")
+    assert errors == [] and len(opened) >= 115
+    assert all(q.type == "open" and 2 <= len(q.nuggets) <= 5 for q in opened)
+    assert sum(q.gold_articles[0].startswith("00") for q in opened) >= 15  # bundled articles
+    texts = {p.stem: normalize(p.read_text(encoding="utf-8")) for p in _bundled()}
+    for q in opened:
+        if set(q.gold_articles) <= set(texts):  # each nugget is stated in its articles
+            said = " ".join(texts[a] for a in q.gold_articles)
+            assert all(any(f" {normalize(p)} " in f" {said} " for p in n) for n in q.nuggets), q.id
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["news-dev.jsonl", "news-test.jsonl"])
+@pytest.mark.parametrize("name", ["news-dev.jsonl", "news-test.jsonl", "short.jsonl", "open.jsonl"])
 def test_news_snippets_are_verbatim_in_the_cleaned_articles(name: str) -> None:
     if not NEWS_CORPUS.is_file():
         pytest.skip("../shared/corpora/news-10k.jsonl.gz is not here")
     from rag.articles import Article, load_file
 
     questions, _ = load_questions(ROOT / "data" / "eval" / name)
+    bundled = {p.stem for p in _bundled()}
     wanted = {a for q in questions for a in q.gold_articles}
     texts = {
         a.id: _flat(a.text)
@@ -174,7 +226,11 @@ def test_news_snippets_are_verbatim_in_the_cleaned_articles(name: str) -> None:
         if isinstance(a, Article) and a.id in wanted
     }
     for q in questions:
-        if not q.unanswerable:
+        if q.nuggets and set(q.gold_articles) <= set(texts):  # key facts are in its articles
+            said = normalize(" ".join(texts[a] for a in q.gold_articles))
+            assert all(any(f" {normalize(p)} " in f" {said} " for p in n) for n in q.nuggets), q.id
+        elif not q.unanswerable and not q.nuggets:
             assert is_correct(" ".join(q.snippets), q), q.id
         for ev in q.evidence:
-            assert _flat(ev.snippet) in texts[ev.article], (q.id, ev.snippet)
+            if ev.article not in bundled:  # the open set's bundled articles: checked above
+                assert _flat(ev.snippet) in texts[ev.article], (q.id, ev.snippet)

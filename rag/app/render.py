@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from rag.answer import Answer
 from rag.citations import Citation, Passage, Sentence
+from rag.compose import QUOTE_LABEL
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 REF_RE = re.compile(r"^#?rag-(\d{1,5})-([cp])-(\d{1,3})$")
@@ -273,12 +274,15 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
     legend = legend_html(kinds)
     if answer.abstained:
         return abstention_html(answer, turn, head, left_out + legend)
-    if answer.sentences:
-        body = " ".join(_sentence_html(s, turn, cited, passages) for s in answer.sentences)
+    items = [_sentence_html(s, turn, cited, passages) for s in answer.sentences]
+    if len(items) > 1 and answer.kind != "factoid" and answer.mode == "generated":
+        body = '<ul class="rag-points">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
     else:
-        body = _marker_links(answer.text, turn, cited, passages)
+        label = f"{esc(QUOTE_LABEL)} " if answer.text.startswith(QUOTE_LABEL) else ""
+        text = " ".join(items) if items else _marker_links(answer.text, turn, cited, passages)
+        body = f"<p>{label}{text}</p>"
     tail = left_out + legend + _tools_html(copy)
-    return f'<div class="rag-answer">{head}<p>{body}</p>{tail}</div>'
+    return f'<div class="rag-answer">{head}{body}{tail}</div>'
 
 
 def abstention_html(answer: Answer, turn: int, head: str = "", tail: str = "") -> str:
@@ -300,7 +304,7 @@ def abstention_html(answer: Answer, turn: int, head: str = "", tail: str = "") -
 
 def streaming_html(text: str, status: str = "") -> str:
     """The assistant's message while the answer streams in (markers not yet clickable)."""
-    body = esc(text)
+    body = esc(text).replace("\n", "<br>")  # cited points stream one per line
     line = f'<div class="rag-status">{esc(status)}</div>' if status else ""
     return f'<div class="rag-answer">{line}<p>{body}</p></div>'
 
