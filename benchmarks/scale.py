@@ -1,12 +1,15 @@
-"""Index size, build time, memory and retrieval latency as the collection grows.
+"""Index size, build time, memory and search latency as the collection grows.
 
     .venv/bin/python benchmarks/scale.py [--sizes 1000,3000,10000]
 
 Each size runs in a fresh child process (`scale.py --one N --json`) so peak RSS is per size.
 Vectors come from a deterministic 384-dim hashing embedder (benchmarks/common.py HashEmbedder,
 same dimension as MiniLM): embedding 10,000 articles with MiniLM on 2 cores takes hours. All
-else is the real path: loading, cleaning, chunking, Chroma HNSW, SQLite FTS5, retrieve().
-Real MiniLM query embedding adds about its own latency (see latency.py) to dense and hybrid.
+else is the real path: loading, cleaning, chunking, Chroma HNSW, SQLite FTS5, and the search
+a question takes in production (`find_passages`: article-aware hybrid retrieval at the
+settings' depth, then evidence sentences within the prompt budget), timed on question-like
+queries (the headlines of random articles, as a reader would type a topic). Real MiniLM query
+embedding adds about its own latency (see latency.py). The table is stamped with the commit.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from pathlib import Path
 
 from common import (
     OUT,
+    ROOT,
     HashEmbedder,
-    article_queries,
     bench_settings,
     corpus_slice,
     dir_mb,
@@ -37,10 +40,30 @@ from common import (
 GOALS = {"hybrid_p50": 50.0, "hybrid_p95": 150.0, "rss_mb": 4096.0}
 
 
+def headline_queries(store, n: int, seed: int = 0) -> list[str]:  # noqa: ANN001
+    """The titles of n random stored articles (seeded): short queries in a reader's words."""
+    import random
+
+    arts = [a for a in store.articles() if a.title]
+    return [a.title for a in random.Random(seed).sample(arts, min(n, len(arts)))]
+
+
+def commit() -> str:
+    """The commit measured (with '+' when the tree has changes)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    dirty = "+" if git("status", "--porcelain").strip() else ""
+    return git("rev-parse", "--short", "HEAD").strip() + dirty
+
+
 def one(n: int, queries: int, profile: Path | None) -> dict:
     """Build, query and re-index one size in this process; return the measurements."""
+    from rag.answer import Engine
     from rag.indexer import index_paths, stamp_for
     from rag.retriever import retrieve
+    from rag.search import find_passages
     from rag.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix=f"rag-scale-{n}-"))
@@ -54,11 +77,12 @@ def one(n: int, queries: int, profile: Path | None) -> dict:
         build_s = time.perf_counter() - t
         rss_build = peak_rss_mb()
 
-        qs = article_queries(store, queries, seed=1)
+        qs = headline_queries(store, queries, seed=1)
         k, cand = settings.top_k, settings.candidates
+        engine = Engine(settings, store, embedder, None)
         for q in qs[:5]:
-            retrieve(q, store, embedder, k=k, candidates=cand)
-        dense, bm25, hybrid = [], [], []
+            find_passages(q, engine)
+        dense, bm25, hybrid, search = [], [], [], []
         for q in qs:
             t0 = time.perf_counter()
             store.dense_search(embedder.embed_query(q), cand)
@@ -66,7 +90,10 @@ def one(n: int, queries: int, profile: Path | None) -> dict:
             store.keyword_search(q, cand)
             t2 = time.perf_counter()
             retrieve(q, store, embedder, k=k, candidates=cand)
-            dense.append(t1 - t0), bm25.append(t2 - t1), hybrid.append(time.perf_counter() - t2)
+            t3 = time.perf_counter()
+            find_passages(q, engine)
+            dense.append(t1 - t0), bm25.append(t2 - t1), hybrid.append(t3 - t2)
+            search.append(time.perf_counter() - t3)
         if profile is not None:
             import cProfile
 
@@ -93,6 +120,7 @@ def one(n: int, queries: int, profile: Path | None) -> dict:
             "dense": ms_stats(dense),
             "bm25": ms_stats(bm25),
             "hybrid": ms_stats(hybrid),
+            "search": ms_stats(search),
             "queries": len(qs),
         }
     finally:
@@ -107,7 +135,9 @@ def plot(results: list[dict], path: Path) -> None:
 
     sizes = [r["articles"] for r in results]
     fig, (lat, mem) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for key, color in (("dense", "tab:blue"), ("bm25", "tab:orange"), ("hybrid", "tab:green")):
+    series = (("dense", "tab:blue"), ("bm25", "tab:orange"), ("hybrid", "tab:green"),
+              ("search", "tab:red"))  # fmt: skip
+    for key, color in series:
         lat.plot(sizes, [r[key][0] for r in results], "o-", color=color, label=f"{key} p50")
         lat.plot(sizes, [r[key][1] for r in results], "s--", color=color, label=f"{key} p95")
     lat.axhline(GOALS["hybrid_p50"], color="grey", lw=0.8, ls=":")
@@ -155,12 +185,13 @@ def main() -> None:
         return f"{r[key][0]:.1f} / {r[key][1]:.1f}"
 
     print(
-        "## Scale sweep: fake 384-dim hashing embedder for vectors (NOT MiniLM); "
-        "Chroma HNSW + SQLite FTS5 real\n"
+        f"## Scale sweep at {commit()}: fake 384-dim hashing embedder for vectors (NOT "
+        "MiniLM); Chroma HNSW + SQLite FTS5 real\n"
     )
     print(
-        f"Latency in ms, p50 / p95 over {args.queries} queries (first 10 words of random "
-        "articles' first sentences); each size in a fresh process.\n"
+        f"Latency in ms, p50 / p95 over {args.queries} queries (headlines of random articles); "
+        "'search' is find_passages, what a question takes before the model; each size in a "
+        "fresh process.\n"
     )
     print(
         table(
@@ -173,6 +204,7 @@ def main() -> None:
                 "dense",
                 "BM25",
                 "hybrid",
+                "search (find_passages)",
                 "re-index unchanged s",
             ],
             [
@@ -185,6 +217,7 @@ def main() -> None:
                     lat(r, "dense"),
                     lat(r, "bm25"),
                     lat(r, "hybrid"),
+                    lat(r, "search"),
                     r["reindex_s"],
                 ]
                 for r in results

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from rag import evidence, prompt
+from rag import evidence, prompt, ranking
 from rag.chunking import estimate_tokens
 from rag.citations import Passage
 from rag.dates import date_window
@@ -38,6 +38,7 @@ class Found:
     spare: list[Passage] = field(default_factory=list)
     parts: list[list[Passage]] = field(default_factory=list)
     second: list[list[Passage]] = field(default_factory=list)
+    candidates: list[evidence.Candidate] = field(default_factory=list)
 
 
 def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
@@ -101,7 +102,8 @@ def find_passages(
     doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today)
-    scored = [evidence.scored(got, articles, q, weights) for q, got in searches]
+    ranker = ranking.shipped() if settings.learned_ranker else None
+    scored = [evidence.scored(got, articles, q, weights, ranker) for q, got in searches]
     each = evidence.select_parts(scored, budget, _header_tokens, spread=spread)
     passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
     texts = {a.id: a.text for a in articles.values()}
@@ -109,4 +111,4 @@ def find_passages(
     if len(scored) > 1:  # rivals are for a one-part question only
         return Found(ranked, passages, weights, texts, parts=each, second=second)
     spare = evidence.spare(scored[0], passages + second[0])
-    return Found(ranked, passages, weights, texts, spare, second=second)
+    return Found(ranked, passages, weights, texts, spare, second=second, candidates=scored[0])

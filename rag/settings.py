@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     )
     candidates: int = Field(50, description="Hits taken from each retriever before fusion.")
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval.")
+    learned_ranker: bool = Field(
+        False,
+        description="Rank evidence sentences with the fitted weights of rag/ranker.json"
+        " (benchmarks/fit_ranker.py) instead of question-word overlap and retrieval rank.",
+    )
     abstain_threshold: float = Field(
         0.25,
         description="Best dense similarity below which the answer abstains (calibrated with"

@@ -88,20 +88,19 @@ def test_numbering_groups_articles_in_reading_order() -> None:
     assert all(TEXT[p.start : p.end] == p.text for p in passages if p.article_id == "a")
 
 
-def test_another_articles_best_sentence_comes_before_second_sentences() -> None:
+def test_best_sentences_first_and_spread_takes_each_articles_best_in_turn() -> None:
     one, two = article("a"), article("b", "Army bases in the valley fell from 78 to 46 this year.")
     cands = candidates([hit("a", 0, len(TEXT)), hit("b", 0, 20, two.text)], {"a": one, "b": two})
     for c in cands:
         c.score = {"b": 0.7}.get(c.article.id, 1.0 if "1,500" in c.text else 0.9)
+    second = next(c for c in cands if c.article.id == "a" and "1,500" not in c.text)
     budget = sum(
-        estimate_tokens(t) + 3 for t in ("The army sent 1,500 troops to the valley.", two.text)
+        estimate_tokens(t) + 3 for t in ("The army sent 1,500 troops to the valley.", second.text)
     )
-    budget += 2 * header(one)
-    assert {c.article.id for c in pick(cands, budget, header)} == {"a", "b"}
-    for c in cands:
-        c.score = 0.5 if c.article.id == "b" else c.score  # below 0.6 of the best: no place
-    assert {c.article.id for c in pick(cands, budget, header)} == {"a"}
-
+    budget += header(one)
+    assert {c.article.id for c in pick(cands, budget, header)} == {"a"}  # 0.9 beats 0.7
+    budget += header(two) + estimate_tokens(two.text) - estimate_tokens(second.text)
+    assert {c.article.id for c in pick(cands, budget, header, spread=True)} == {"a", "b"}
 
 def test_spare_sentences_are_the_best_left_over_numbered_after_the_shown() -> None:
     arts = {"a": article()}

@@ -1,0 +1,105 @@
+"""Does each answer rule earn its place? Switch one off at a time, on questions it did not
+come from, and compare with everything on (paired 95% bootstrap).
+
+    python benchmarks/ablate.py [--set rtqa] [--part dev] [--limit 80] [--only NAME,…]
+
+Runs through quality.py's recorded model replies (`--replies`), so a rule that acts after the
+model replied is scored on the very same replies; a variant that changes what the model is
+asked (the second look, the early abstention) sends new requests, which are recorded too.
+Each rule is switched off by replacing the module attribute it lives in, for this process only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from common import OUT, bench_settings, recorded, table
+from quality import SETS, WORK, ours, pick
+
+from rag import answer, verify
+from rag.answer import open_engine
+from rag.metrics import paired
+from rag.questions import load_questions, split_key, split_part
+
+KEYS = ("strict_accuracy", "wrong_shown", "false_refusal_rate", "correct_refusal_rate")
+
+
+def _no_second_look(question, query, raws, engine, found, *rest):  # noqa: ANN001, ANN202
+    """The first verdict as it is: nothing more is read when it answers nothing."""
+    later = [p for part in found.second for p in part]
+    verdict = answer._verdict(query, raws, found.passages, found, [*later, *found.spare])
+    return answer.answer_from_verdict(question, query, verdict, found.passages)
+    yield  # a generator, like the function it stands in for
+
+
+RULES: dict[str, tuple[str, object, object]] = {
+    "repeats the question": ("echoes_question", verify, lambda q, p: False),
+    "kind of answer (number, time, person)": ("answer_kind_ok", verify, lambda q, p: True),
+    "counts something else (units)": ("counts_other", verify, lambda *a: False),
+    "sentence coverage 0.15": ("SENTENCE_COVERAGE", verify, 0.0),
+    "key-term coverage 0.45 (all coverage gates)": ("coverage", verify, lambda *a: 1.0),
+    "year named in the question": ("_YEAR", verify, re.compile(r"(?!x)x")),
+    "sentences name the role asked": ("names_role", verify, lambda q, a, p: a),
+    "rival values from other articles": ("rivals", verify, lambda *a, **k: []),
+    "model's sentence shown when it checks": ("claim_ok", verify, lambda *a: "off"),
+    "second look": ("_verify_or_read_on", answer, _no_second_look),
+}
+
+
+@contextlib.contextmanager
+def switched_off(name: str) -> Iterator[None]:
+    """Replace the attribute behind rule `name` for the duration."""
+    attr, module, value = RULES[name]
+    saved = getattr(module, attr)
+    setattr(module, attr, value)
+    try:
+        yield
+    finally:
+        setattr(module, attr, saved)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--set", choices=["rtqa", "short"], default="rtqa")
+    parser.add_argument("--part", choices=["dev", "test"], default="dev")
+    parser.add_argument("--limit", type=int, default=80)
+    parser.add_argument("--only", help="comma-separated rule names (default: all)")
+    parser.add_argument("--replies", type=Path, default=OUT / "replies-quality")
+    args = parser.parse_args()
+    spec = SETS[args.set]
+    questions = [
+        q for q in load_questions(spec.questions)[0] if split_part(split_key(q)) == args.part
+    ]
+    todo = pick(questions, args.limit)
+    index = "index-rtqa" if args.set == "rtqa" else "index-mini"
+    engine = recorded(open_engine(bench_settings(WORK / index, llm_backend="embedded")),
+                      args.replies)  # fmt: skip
+    run: Callable[[], dict[str, dict]] = lambda: {q.id: ours(engine, q)["metrics"] for q in todo}  # noqa: E731
+    base = run()
+    rows = []
+    names = args.only.split(",") if args.only else list(RULES)
+    for name in names:
+        before, started = engine.llm.recorded, time.perf_counter()
+        with switched_off(name):
+            got = run()
+        asked = engine.llm.recorded - before
+        cells = []
+        for key in KEYS:
+            ids = [i for i in base if base[i].get(key) is not None]
+            cells.append(str(paired([base[i][key] for i in ids], [got[i][key] for i in ids])))
+        rows.append([name, *cells, f"{time.perf_counter() - started:.0f} s, {asked} new requests"])
+        print(f"{name}: done", file=sys.stderr)
+    engine.close()
+    print(f"{args.set} {args.part}, {len(todo)} questions: rule off − all rules on")
+    print(table(["rule switched off", *KEYS, "cost"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

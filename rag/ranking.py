@@ -1,0 +1,155 @@
+"""The learned sentence ranker: what a candidate evidence sentence looks like to it, and its
+fitted weights.
+
+Each candidate sentence gets a few features the pipeline already has (the question's rare
+words it and its title share, its chunk's retrieval rank and similarity, whether it states the
+kind of thing asked, where it sits in its article). A logistic regression fitted on rtqa-dev's
+gold snippets (`benchmarks/fit_ranker.py`, cross-validated by article) turns them into one
+score; `rag/ranker.json` holds the weights and the measurement behind them. Pure functions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.asks import kind
+
+if TYPE_CHECKING:
+    from rag.evidence import Candidate
+
+FEATURES = (
+    "overlap",  # share of the question's IDF mass in the sentence (title words count half)
+    "own_overlap",  # ... in the sentence alone
+    "title_overlap",  # ... in the article's title alone
+    "hit_rank",  # 1 / rank of the chunk the sentence came from
+    "similarity",  # the chunk's embedding similarity to the question
+    "asks_kind",  # the question asks for a number, a time or a person
+    "states_kind",  # ... and the sentence states one
+    "lead",  # the sentence opens its article (first 400 characters)
+    "position",  # how far into the article it starts (0..1)
+    "length",  # log of its words
+    "article_rank",  # 1 / rank of its article among the candidates
+    "quote",  # it opens with a quotation mark
+    "neighbour_overlap",  # the best own_overlap of the sentences right before and after it
+    "article_best",  # the best own_overlap of any sentence of its article
+    "matched",  # how many of the question's words it holds
+    "figure",  # it states a figure
+)
+WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
+_DIGIT = re.compile(r"\d")
+_TIME = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|yesterday|today|week|month|year)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<=\w[\s,])[A-Z][a-z]+")
+
+
+def _states(asked: str, text: str) -> bool:
+    """Does the sentence state the kind of thing asked (a figure, a time, a name)?"""
+    if asked == "number":
+        return bool(_DIGIT.search(text))
+    if asked == "when":
+        return bool(_DIGIT.search(text) or _TIME.search(text))
+    if asked == "who":
+        return bool(_NAME.search(text))
+    return False
+
+
+def features(
+    cands: Sequence[Candidate], question: str, weights: dict[str, float]
+) -> list[list[float]]:
+    """One row of FEATURES per candidate."""
+    from rag.evidence import overlap, terms
+
+    wanted, asked = terms(question), kind(question)
+    article_rank: dict[str, int] = {}
+    for c in sorted(cands, key=lambda c: c.hit_rank):
+        article_rank.setdefault(c.article.id, len(article_rank) + 1)
+    words = [terms(c.text) for c in cands]
+    own_overlap = [overlap(wanted, w, weights) for w in words]
+    best: dict[str, float] = {}
+    at: dict[tuple[str, int], float] = {}
+    for c, value in zip(cands, own_overlap, strict=True):
+        best[c.article.id] = max(best.get(c.article.id, 0.0), value)
+        at[(c.article.id, c.start)] = at[(c.article.id, -c.end)] = value
+    rows = []
+    for c, own, alone in zip(cands, words, own_overlap, strict=True):
+        text, title = c.text, terms(c.article.title)
+        gap = len(c.article.text[: c.start]) - len(c.article.text[: c.start].rstrip())
+        after = c.article.text[c.end :]
+        near = [
+            at.get((c.article.id, -(c.start - gap)), 0.0),
+            at.get((c.article.id, c.end + len(after) - len(after.lstrip())), 0.0),
+        ]
+        rows.append(
+            [
+                overlap(wanted, own, weights, title),
+                alone,
+                overlap(wanted, title, weights),
+                1.0 / c.hit_rank,
+                c.chunk_similarity,
+                float(bool(asked)),
+                float(_states(asked, text)),
+                float(c.start < 400),
+                c.start / max(len(c.article.text), 1),
+                math.log(1 + len(text.split())),
+                1.0 / article_rank[c.article.id],
+                float(text.lstrip()[:1] in "\"“‘'"),
+                max(near),
+                best[c.article.id],
+                float(len(wanted & own)),
+                float(bool(_DIGIT.search(text))),
+            ]
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A fitted logistic regression over standardised FEATURES."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def scores(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        """The probability that each row's sentence holds the answer."""
+        return [1 / (1 + math.exp(-self._logit(row))) for row in rows]
+
+    def _logit(self, row: Sequence[float]) -> float:
+        z = zip(self.coef, row, self.mean, self.scale, strict=True)
+        return self.intercept + sum(w * (x - m) / s for w, x, m, s in z)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "features": list(FEATURES),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coef": list(self.coef),
+            "intercept": self.intercept,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Ranker:
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError("the ranker's weights were fitted for other features")
+        return cls(
+            tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), data["intercept"]
+        )
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Ranker | None:
+    """The weights shipped in rag/ranker.json (None when there are none)."""
+    if not WEIGHTS_FILE.is_file():
+        return None
+    return Ranker.from_dict(json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")))

@@ -1,0 +1,31 @@
+"""The learned sentence ranker: its features, its shipped weights and how evidence uses them."""
+
+from __future__ import annotations
+
+import pytest
+from test_evidence import TEXT, article, hit
+
+from rag.evidence import candidates, scored
+from rag.ranking import FEATURES, Ranker, features, shipped
+
+QUESTION = "How many gas workers were kidnapped in Cusco?"
+
+
+def test_features_describe_each_candidate() -> None:
+    cands = candidates([hit("a", 0, len(TEXT))], {"a": article("a")})
+    rows = features(cands, QUESTION, {"": 0.0})
+    assert len(rows) == len(cands) and all(len(r) == len(FEATURES) for r in rows)
+    by_text = {c.text: dict(zip(FEATURES, r, strict=True)) for c, r in zip(cands, rows, strict=True)}
+    kidnap = next(v for t, v in by_text.items() if "kidnapp" in t)
+    assert kidnap["asks_kind"] == 1.0 and kidnap["own_overlap"] > 0
+
+
+def test_the_shipped_weights_load_and_score_probabilities() -> None:
+    ranker = shipped()
+    assert ranker is not None
+    assert Ranker.from_dict(ranker.to_dict()) == ranker
+    cands = candidates([hit("a", 0, len(TEXT))], {"a": article("a")})
+    got = scored([hit("a", 0, len(TEXT))], {"a": article("a")}, QUESTION, {"": 0.0}, ranker)
+    assert len(got) == len(cands) and all(0.0 < c.score < 1.0 for c in got)
+    with pytest.raises(ValueError, match="other features"):
+        Ranker.from_dict(ranker.to_dict() | {"features": ["overlap"]})
