@@ -102,6 +102,7 @@ def test_best_sentences_first_and_spread_takes_each_articles_best_in_turn() -> N
     budget += header(two) + estimate_tokens(two.text) - estimate_tokens(second.text)
     assert {c.article.id for c in pick(cands, budget, header, spread=True)} == {"a", "b"}
 
+
 def test_spare_sentences_are_the_best_left_over_numbered_after_the_shown() -> None:
     arts = {"a": article()}
     hits = [hit("a", 0, len(TEXT))]

@@ -15,8 +15,8 @@ def test_features_describe_each_candidate() -> None:
     cands = candidates([hit("a", 0, len(TEXT))], {"a": article("a")})
     rows = features(cands, QUESTION, {"": 0.0})
     assert len(rows) == len(cands) and all(len(r) == len(FEATURES) for r in rows)
-    by_text = {c.text: dict(zip(FEATURES, r, strict=True)) for c, r in zip(cands, rows, strict=True)}
-    kidnap = next(v for t, v in by_text.items() if "kidnapp" in t)
+    named = [dict(zip(FEATURES, r, strict=True)) for r in rows]
+    kidnap = next(f for c, f in zip(cands, named, strict=True) if "kidnapp" in c.text)
     assert kidnap["asks_kind"] == 1.0 and kidnap["own_overlap"] > 0
 
 
