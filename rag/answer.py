@@ -25,7 +25,7 @@ from rag.compose import (
     joined,
 )
 from rag.errors import LLMError
-from rag.kinds import POINT_KINDS, SPREAD_KINDS, question_kind, subject
+from rag.kinds import POINT_KINDS, question_kind, subject
 from rag.llm import ChatLLM, EmbeddedLLM, make_llm
 from rag.parts import parts
 from rag.points import decide_points, speaking
@@ -141,7 +141,7 @@ def answer_stream(
     yield Status("Searching the articles…")
     found = find_passages(
         query, engine, filters=filters, top_k=top_k, hybrid=hybrid, today=today, timings=timings,
-        spread=kind in SPREAD_KINDS,
+        kind=kind,
     )  # fmt: skip
     passages = found.passages
     yield Sources(passages)

@@ -148,7 +148,7 @@ CONTEXT_TITLE_TOKENS = 30
 
 
 def embed_text(title: str, chunk_text: str) -> str:
-    """What is embedded for a chunk: its article's title (cut short), then the chunk.
+    r"""What is embedded for a chunk: its article's title (cut short), then the chunk.
 
     The title lets a chunk that never names its story match a question that does; the
     chunk's offsets and the text shown to the LLM stay the article's own.

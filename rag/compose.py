@@ -127,7 +127,15 @@ def answer_from_points(
         answer.left_out = verdict.left_out
         return answer
     if verdict.abstained:
-        return abstention(question, query, passages, verdict.left_out)
+        answer = abstention(question, query, passages, verdict.left_out)
+        titles = list(dict.fromkeys(" ".join(p.title.split()) for p in passages if p.title))
+        if titles:  # what the closest articles are about, not one stray sentence
+            answer.text = (
+                f"{ABSTAIN_TEXT} The closest articles: "
+                + "; ".join(f"“{t}”" for t in titles[:3])
+                + "."
+            )
+        return answer
     return Answer(
         question,
         query,

@@ -10,20 +10,26 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from rag.parts import parts
+
 QuestionKind = Literal[
     "factoid", "definition", "explanation", "event", "summary", "comparison", "list"
 ]
 POINT_KINDS = frozenset({"definition", "explanation", "event", "summary", "comparison", "list"})
 
 _SUMMARY = re.compile(
-    r"^\s*(?:please\s+)?(?:summari[sz]e|sum up|recap|give (?:me )?(?:a |an )?(?:summary|overview|"
+    r"^\s*(?:what (?:did|does|do) .{1,80}? (?:say|said|argue|find|found|reveal|announce|tell|"
+    r"think|show|report|conclude|propose|recommend|promise)\b|"
+    r"(?:please\s+)?(?:summari[sz]e|sum up|recap|give (?:me )?(?:a |an )?(?:summary|overview|"
     r"recap)|(?:an? )?overview of|tell me (?:about|more)|what (?:do|does) (?:the|these|this|"
     r"those) (?:articles?|stor(?:y|ies)|reports?|sources?) (?:say|report|tell)|what is known "
-    r"about|what do we know about|what(?:'s| is) the (?:latest|news|story) (?:on|about|with))\b",
+    r"about|what do we know about|what(?:'s| is) the (?:latest|news|story) (?:on|about|with)))\b",
     re.IGNORECASE,
 )
 _EVENT = re.compile(
-    r"^\s*what (?:happened|has happened|is happening|was happening|went (?:on|wrong))\b",
+    r"^\s*what (?:happened|happens|has happened|is happening|was happening|will happen|went "
+    r"(?:on|wrong)|(?:damage|impact|effects?|harm|destruction) (?:did|does|do|has|have|had|"
+    r"will|could))\b",
     re.IGNORECASE,
 )
 _COMPARISON = re.compile(
@@ -36,37 +42,58 @@ _LIST = re.compile(
     r"^\s*(?:list|name (?:the|all|some|three|two)|what (?:are|were) (?:the |some )?(?:main |key |"
     r"major |biggest |different |other )?(?:\w+ )?(?:reasons|causes|effects|consequences|"
     r"steps|measures|ways|factors|problems|risks|demands|changes|charges|options|goals|"
-    r"arguments|issues|concerns)\b|which (?:\w+ ){0,2}\w+s (?:are|were|have|did|do)\b)",
+    r"arguments|issues|concerns)\b|which (?:\w+ ){0,2}\w{3,}(?<![su])s (?:are|were|have|had|did|"
+    r"do|will|would|could|can|made|make|won|took|got|played|received|joined|left|lost|signed|"
+    r"voted|said|went)\b)",
     re.IGNORECASE,
 )
 _EXPLANATION = re.compile(
     r"^\s*(?:why\b|how (?:does|do|did|is|are|was|were|can|could|will|would|has|have|should)"
-    r"\b(?! (?:many|much|long|old|far|often|big|large|tall|high)\b)|what (?:caused|causes|led"
-    r" to|is behind|drives|explains)\b|what (?:is|was|are|were) the (?:reason|cause|purpose|"
-    r"impact|effect|significance|point) of\b)",
+    r"\b(?! (?:many|much|long|old|far|often|big|large|tall|high)\b)|what (?:caused|causes|is "
+    r"causing|are causing|led to|is behind|drives|explains)\b|what (?:is|was|are|were) the "
+    r"(?:reason|cause|purpose|impact|effect|significance|point) of\b)",
     re.IGNORECASE,
 )
-# "What is the VRAEM?", "Who is Gabriel?", "What are sanctuary cities?": a subject and nothing
-# more (a lower-case noun of the kind 'the name of', 'the capital of' makes a factoid).
+# "What is the VRAEM?", "Who is Gabriel?", "What is the Venezuelan oil scandal?": a subject of
+# up to six words and nothing more ('the name of', 'the capital of' make it a factoid).
 _DEFINITION = re.compile(
-    r"^\s*(?:[Ww]hat|[Ww]ho)(?:'s| is| are| was| were)\s+(?:an?\s+|the\s+)?"
-    r"(?:[A-Z][\w'’.&-]*(?:\s+(?:[A-Z][\w'’.&-]*|of|de|del|la|and|the|for))*|[\w'’-]+"
-    r"(?:\s+[\w'’-]+)?)\s*\??\s*$"
+    r"^\s*(?:what|who)(?:'s| is| are| was| were)\s+(?:an?\s+|the\s+)?"
+    r"(?:[\w'’.&-]+\s+){0,5}[\w'’.&-]+\s*\??\s*$",
+    re.IGNORECASE,
 )
 _NOT_A_SUBJECT = re.compile(
     r"\b(name|number|capital|population|cost|price|age|date|year|total|amount|score|"
-    r"winner|title|size|height|length|distance|percentage|rate|time|day|month|reason)\b",
+    r"winner|title|size|height|length|distance|percentage|rate|time|day|month|reason|"
+    r"largest|biggest|smallest|first|last|highest|lowest|oldest|youngest|most|least|new|"
+    r"current|next|former|latest|president|ceo|leader|head|chief|owner|founder|author|"
+    r"sculptor|director|coach|mayor|governor|minister|king|queen|champion)\b",
+    re.IGNORECASE,
+)
+
+
+_CLAUSE = re.compile(  # "Who was the person that led…": a factoid with a clause, not a subject
+    r"\b(that|which|who|whom|whose|when|where|with|while|after|before|during|did|does|do|has|"
+    r"have|had|in|at|on|to|by|from)\b",
     re.IGNORECASE,
 )
 
 
 def question_kind(question: str) -> QuestionKind:
-    """The kind of answer `question` wants, from its wording.
+    """The kind of answer `question` wants, from its wording; a two-part question wants points
+    when a part does ("What is X and why…?").
 
     >>> [question_kind(q) for q in ("What is the VRAEM?", "How many bases are there?",
     ...     "Why did the army move the villagers?", "Summarize the articles on coca.")]
     ['definition', 'factoid', 'explanation', 'summary']
     """
+    asked = parts(question)
+    if len(asked) > 1:
+        return next((k for k in map(_kind, asked) if k != "factoid"), "factoid")
+    return _kind(question)
+
+
+def _kind(question: str) -> QuestionKind:
+    """The kind of a one-part question."""
     text = " ".join(question.split())
     if _SUMMARY.search(text):
         return "summary"
@@ -78,7 +105,8 @@ def question_kind(question: str) -> QuestionKind:
         return "list"
     if _EXPLANATION.search(text):
         return "explanation"
-    if _DEFINITION.match(text) and not _NOT_A_SUBJECT.search(text):
+    rest = text.split(maxsplit=1)[-1]
+    if _DEFINITION.match(text) and not _NOT_A_SUBJECT.search(text) and not _CLAUSE.search(rest):
         return "definition"
     return "factoid"
 

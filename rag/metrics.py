@@ -458,11 +458,16 @@ def paired(a: Sequence[float], b: Sequence[float], rounds: int = 2000, seed: int
 
 
 def score_text(q: Question, text: str) -> dict[str, Any]:
-    """The answer metrics any system's answer text earns, read by the scorer alone."""
+    """The answer metrics any system's answer text earns, read by the scorer alone (an open
+    question, with nuggets and no one answer, by its nuggets)."""
     refused = is_refusal(text)
+    if q.nuggets and not q.answers:
+        recall = 0.0 if refused else nugget_recall(text, q.nuggets) or 0.0
+        return {"nugget_recall": recall, "useful": useful(recall, refused),
+                "bare_refusal": bare_refusal(refused)}  # fmt: skip
     strict = strict_correct(q, text, refused)
     answerable = not q.unanswerable
-    m: dict[str, Any] = {
+    return {
         "accuracy": question_correct(q, text, refused),
         "strict_accuracy": strict,
         "f1": best_f1("" if refused else strip_markers(text), q) if answerable else None,
@@ -476,12 +481,6 @@ def score_text(q: Question, text: str) -> dict[str, Any]:
             else None
         ),
     }
-    if q.nuggets:
-        recall = 0.0 if refused else nugget_recall(text, q.nuggets) or 0.0
-        m.update(
-            nugget_recall=recall, useful=useful(recall, refused), bare_refusal=bare_refusal(refused)
-        )
-    return m
 
 
 def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from rag import evidence, prompt, ranking
 from rag.chunking import estimate_tokens
 from rag.citations import Passage
 from rag.dates import date_window
+from rag.kinds import POINT_KINDS, SPREAD_KINDS, QuestionKind
 from rag.parts import parts
 from rag.retriever import Hit, retrieve
 from rag.settings import Settings
@@ -48,10 +49,12 @@ def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
     return evidence.passage(rank, article, chunk.id, chunk.text, span, hit.score, similarity)
 
 
-def evidence_budget(settings: Settings, question: str, today: str) -> int:
-    """Tokens left for evidence sentences once instructions, date and question are counted."""
-    fixed = prompt.messages(question, [], today)
-    return settings.prompt_tokens - sum(estimate_tokens(m["content"]) for m in fixed)
+def evidence_budget(settings: Settings, question: str, today: str, points: bool = False) -> int:
+    """Tokens left for evidence sentences once instructions, date and question are counted
+    (a question answered in `points` gets the larger `points_prompt_tokens`)."""
+    fixed = prompt.messages(question, [], today, points)
+    whole = settings.points_prompt_tokens if points else settings.prompt_tokens
+    return whole - sum(estimate_tokens(m["content"]) for m in fixed)
 
 
 def _header_tokens(article: StoredArticle) -> int:
@@ -67,11 +70,12 @@ def find_passages(
     hybrid: bool | None = None,
     today: str = "",
     timings: dict[str, float] | None = None,
-    spread: bool = False,
+    kind: QuestionKind = "factoid",
 ) -> Found:
     """Retrieve chunks deep enough to rank `rank_depth` articles, and pick evidence sentences
-    from the top `top_k` chunks (`spread`: over as many articles as fit); each part of a
-    two-part question is searched on its own."""
+    from the top `top_k` chunks; each part of a two-part question is searched on its own. A
+    question answered in points (`kind`) gets a larger budget, and a summary, list or
+    comparison sentences from as many articles as fit."""
     settings = engine.settings
     k = top_k or settings.top_k
     today = today or date.today().isoformat()
@@ -90,7 +94,8 @@ def find_passages(
         )
 
     hits = search(query, max(k, settings.rank_depth * RANK_CHUNKS_PER_ARTICLE))
-    questions = parts(query)
+    points = kind in POINT_KINDS
+    questions = [query] if points else parts(query)
     searches = [(q, search(q, k) if len(questions) > 1 else hits[:k]) for q in questions]
     seen = {h.chunk.article_id for _, got in [(query, hits), *searches] for h in got}
     articles = {a.id: a for i in seen if (a := engine.store.article(i)) is not None}
@@ -101,10 +106,10 @@ def find_passages(
     ]
     doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
-    budget = evidence_budget(settings, query, today)
+    budget = evidence_budget(settings, query, today, points)
     ranker = ranking.shipped() if settings.learned_ranker else None
     scored = [evidence.scored(got, articles, q, weights, ranker) for q, got in searches]
-    each = evidence.select_parts(scored, budget, _header_tokens, spread=spread)
+    each = evidence.select_parts(scored, budget, _header_tokens, spread=kind in SPREAD_KINDS)
     passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
     texts = {a.id: a.text for a in articles.values()}
     second = evidence.select_parts(scored, budget, _header_tokens, shown=passages)

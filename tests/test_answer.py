@@ -483,3 +483,4 @@ def test_an_open_question_the_articles_do_not_touch_is_refused(indexed, llm_serv
     llm_server.responder = lambda r: points_reply()
     answer = ask("What is photosynthesis?", engine_for(indexed, llm_server.base_url))
     assert answer.abstained and answer.text.startswith("The articles do not say.")
+    assert "The closest articles: “" in answer.text  # named by their titles
