@@ -1,7 +1,5 @@
-"""Units: what a figure counts ('52 bases'), and what a 'how many' question counts.
-
-An answer is a figure of the thing asked only when the words after it name that thing (or
-name nothing): '30 members' does not answer 'How many guerrillas were killed?'.
+"""Units: what a figure counts ('52 bases'), and what a 'how many' question counts; the
+disagreement check compares two articles' figures only when they count the same thing.
 """
 
 from __future__ import annotations
@@ -19,8 +17,6 @@ VALUE = re.compile(
     r"(?:\s+of\s+(?:the\s+)?\d[\d,.]*)?"
     r"(?:\s*(?P<unit>%|[^\W\d_]+(?:[ -][^\W\d_]+)?))?"
 )
-ANY_COUNT = terms("people persons")  # 'How many people' is answered by '18 soldiers'
-TIME = terms("seconds minutes hours days weeks months years decades")
 _COUNTED = re.compile(r"^\s*how (?:many|much)\s+(?P<rest>.*)", re.IGNORECASE)
 _ENDS_COUNTED = frozenset(
     "are is was were be been do does did have has had will would can could may might should "
@@ -63,17 +59,3 @@ def counted(question: str) -> set[str]:
             break
         words.append(word)
     return terms(" ".join(words[:4]))
-
-
-def counts_other(question: str, phrase: str, sentence: str) -> bool:
-    """Does the phrase count something other than what the question counts? Its unit differs
-    and the sentence never names the counted thing ('8 unmanned vehicles' in a sentence about
-    a drone attack counts drones), or its unit is a time and the question's is not."""
-    wanted = counted(question)
-    values = figures(normalize(phrase))
-    if not wanted or wanted & ANY_COUNT or len(values) != 1:
-        return False
-    named = unit_after(next(iter(values)), sentence) | unit_after(next(iter(values)), phrase)
-    if not named or named & wanted:
-        return False
-    return not wanted & terms(sentence) or bool(named & TIME and not wanted & TIME)

@@ -19,13 +19,15 @@ from rag.disagree import rivals, same_value
 from rag.evidence import ANAPHOR, overlap, terms
 from rag.parts import parts
 from rag.text import normalize
-from rag.units import counts_other
 
 # Share of the question's IDF mass its evidence sentences must carry: against 0.5, 0.45
 # answered 2 more seed questions, and on the 184 dev questions one more conflict and one
 # fewer correct refusal (README, answer quality).
 KEY_TERM_COVERAGE = 0.45
-SENTENCE_COVERAGE = 0.15  # ... and the sentence stating the answer, on its own
+# ... and the sentence stating the answer, on its own: switched off, rtqa-dev gained 2 answers
+# and the short set 3 with 2 more wrong ones shown (docs/measurements.md), but a sentence that
+# only sits beside the question's words would then answer, an injected instruction among them.
+SENTENCE_COVERAGE = 0.15
 # ... when the answer comes from the next best sentences, read after the first answered
 # nothing: a lower-ranked sentence needs more of the question (184 dev questions: 0.45 answered
 # 5 unanswerable ones, 0.65 none of them and kept 6 of 7 gains; 0.75 and 0.85 kept fewer).
@@ -38,17 +40,10 @@ QUESTION_TERMS = terms(
     "many much long old often kind type name called happened according say said says tell told"
 )
 ADJACENT = 3  # characters between two sentences that follow each other
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # "What aircraft did…": the words naming the kind of answer, which its sentence names instead.
 _ANSWER_KIND = re.compile(
     r"^\s*(?:what|which)\s+((?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+"
     r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)\b",
-    re.IGNORECASE,
-)
-# "What was the name of the truck driver whose…": the answer's sentences must name a driver.
-_NAMED_ROLE = re.compile(
-    r"\bname of (?:the |an? )?(?:[\w'’-]+ ){0,3}?([\w'’-]+)(?:,| (?:who|whose|whom|that|which|"
-    r"from|of|in|at|on|known|serving)\b)",
     re.IGNORECASE,
 )
 
@@ -168,35 +163,13 @@ def _check(
         return Checked(phrase, ids, f"“{phrase}” only repeats the question")
     if not answer_kind_ok(question, phrase):
         return Checked(phrase, ids, f"“{phrase}” is not the kind of answer the question asks for")
-    if any(counts_other(question, phrase, p.text) for p in holding):
-        return Checked(phrase, ids, f"“{phrase}” counts something else than the question")
     wanted = asked_terms(question, passages)
     named = bool(names(phrase)) and not figures(phrase)
     own = max(overlap(wanted, terms(_continued(p, passages, named)), weights) for p in holding)
     context = _with_neighbours(holding, passages)
     if own < SENTENCE_COVERAGE or coverage(wanted, context, weights) < threshold:
         return Checked(phrase, ids, "its sentences are not about what the question asks")
-    dated = " ".join(f"{p.text} {p.title} {p.date}" for p in context)
-    missing = sorted(y for y in _YEAR.findall(question) if y not in dated)
-    if missing:
-        return Checked(phrase, ids, f"its sentences are not about {', '.join(missing)}")
     return Checked(phrase, ids)
-
-
-def names_role(question: str, answer: Checked, passages: Sequence[Passage]) -> Checked:
-    """The answer to "What was the name of the truck driver…" as it is when its sentences (or
-    their neighbours) say 'driver', else left out: a name from a sentence about someone else
-    is no answer. A rival needs no such check: its spelling ties it to the answer."""
-    role = _NAMED_ROLE.search(question)
-    if not answer.ok or not role:
-        return answer
-    by_n = {p.n: p for p in passages}
-    context = _with_neighbours([by_n[n] for n in answer.evidence if n in by_n], passages)
-    if terms(role[1]) <= _terms_of(context):
-        return answer
-    if role[1].lower() in re.sub(r"[\s-]", "", " ".join(p.text for p in context).lower()):
-        return answer  # 'frontman' written 'front man'
-    return Checked(answer.answer, answer.evidence, f"its sentences do not name the {role[1]}")
 
 
 def _continued(sentence: Passage, passages: Sequence[Passage], named: bool) -> str:
@@ -309,10 +282,7 @@ def decide(
     `texts` (article id -> text) lets another article's different value for the one thing
     asked, in a shown or a `spare` sentence (one not shown to the model), join the answer as a
     disagreement; the spare sentences it cites come back in `Verdict.added`."""
-    checked = [
-        names_role(question, check_proposal(question, p, passages, weights, threshold), passages)
-        for p in proposals
-    ]
+    checked = [check_proposal(question, p, passages, weights, threshold) for p in proposals]
     left_out = [
         Sentence(c.answer, c.evidence, supported=False, reason=c.reason)
         for c in checked

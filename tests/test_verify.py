@@ -88,11 +88,6 @@ def test_two_articles_that_differ_are_a_disagreement_but_a_two_part_question_is_
     assert not same.disagreement and len(same.sentences) == 1
 
 
-def test_a_figure_of_something_else_is_left_out() -> None:
-    ransom = check_proposal("How much ransom was paid?", Proposal("36", [1]), GAS, WEIGHTS)
-    assert "counts something else" in ransom.reason
-
-
 def test_the_models_sentence_is_shown_only_when_it_holds_up() -> None:
     q = "How many natural gas workers were kidnapped?"
     good = decide(q, [Proposal("36", [1])], "Rebels kidnapped 36 workers.", GAS, WEIGHTS)
@@ -159,10 +154,6 @@ def test_the_kind_of_answer_and_reporting_verbs_are_not_required_of_its_sentence
 def test_a_year_or_name_the_question_asks_about_is_always_required() -> None:
     wanted = asked_terms("How many gas workers did Rebels kidnap in 2019?", GAS)
     assert {"2019", "rebel"} <= wanted
-    question = "How many natural gas workers were kidnapped in La Convencion in 2019?"
-    got = check_proposal(question, Proposal("36", [1]), GAS, WEIGHTS)
-    assert got.reason == "its sentences are not about 2019"
-    assert check_proposal(question.replace("2019", "2020"), Proposal("36", [1]), GAS, WEIGHTS).ok
 
 
 def test_a_possessive_name_matches_across_apostrophe_styles() -> None:
@@ -197,27 +188,9 @@ def test_a_pronoun_sentence_after_a_name_tells_what_the_named_did() -> None:
     ]
     question = "Which president promised a thorough probe of the tragedy?"
     assert check_proposal(question, Proposal("Andres Lopez", [1]), named, WEIGHTS).ok
-    dated = [
-        sentence(1, "In 1992, police captured the group's founder.", "a", 0),
-        sentence(2, "His deputy Artemio was arrested a decade later.", "a", 47),
-    ]
-    when = "In what year was Artemio arrested?"
-    assert not check_proposal(when, Proposal("1992", [1]), dated, WEIGHTS).ok
 
 
 def test_a_plural_phrase_is_in_a_hyphenated_singular() -> None:
     trek = "The capsule linked up with the station after a 29-hour trek."
     assert phrase_in("29 hours", trek)
     assert not phrase_in("29 days", trek)
-
-
-def test_a_name_from_a_sentence_about_someone_else_does_not_answer_name_of_the_role() -> None:
-    shown = [
-        sentence(1, "Sun Shiying, a spokesman for the airline, said the flight took off.", "a"),
-        sentence(2, "Oleg Psyuk, the band's front man, told CNN.", "b"),
-    ]
-    pilot = "What was the name of the captain who was flying the flight?"
-    got = decide(pilot, [Proposal("Sun Shiying", [1])], "", shown, WEIGHTS)
-    assert got.abstained and got.left_out[0].reason == "its sentences do not name the captain"
-    singer = "What is the name of the frontman of the band?"
-    assert not decide(singer, [Proposal("Oleg Psyuk", [2])], "", shown, WEIGHTS).abstained
