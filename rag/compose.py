@@ -136,16 +136,24 @@ def answer_from_points(
                 + "."
             )
         return answer
+    return _claims(question, query, verdict, passages, points_text(verdict.sentences))
+
+
+def _claims(
+    question: str, query: str, verdict: Verdict, passages: list[Passage], text: str
+) -> Answer:
+    """The Answer showing a verdict's claims as `text`, with their citations."""
     return Answer(
         question,
         query,
-        points_text(verdict.sentences),
+        text,
         False,
         "generated",
         citations=citations_of(verdict.sentences, passages),
         sentences=verdict.sentences,
         passages=passages,
         left_out=verdict.left_out,
+        disagreement=verdict.disagreement,
     )
 
 
@@ -184,19 +192,9 @@ def answer_from_verdict(question: str, query: str, verdict: Verdict, read: list[
     known = {p.n for p in read}  # a rival may cite a sentence the model read on a first try
     passages = read + list({p.n: p for p in verdict.added if p.n not in known}.values())
     missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
-    return Answer(
-        question,
-        query,
-        render_text(verdict.sentences),
-        False,
-        "generated",
-        citations=citations_of(verdict.sentences, passages),
-        sentences=verdict.sentences,
-        passages=passages,
-        left_out=verdict.left_out,
-        disagreement=verdict.disagreement,
-        notice=" ".join(missing),
-    )
+    answer = _claims(question, query, verdict, passages, render_text(verdict.sentences))
+    answer.notice = " ".join(missing)
+    return answer
 
 
 def free_text_answer(question: str, query: str, raw: str, passages: list[Passage]) -> Answer:

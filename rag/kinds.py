@@ -95,16 +95,16 @@ def question_kind(question: str) -> QuestionKind:
 def _kind(question: str) -> QuestionKind:
     """The kind of a one-part question."""
     text = " ".join(question.split())
-    if _SUMMARY.search(text):
-        return "summary"
-    if _EVENT.search(text):
-        return "event"
-    if _COMPARISON.search(text):
-        return "comparison"
-    if _LIST.search(text):
-        return "list"
-    if _EXPLANATION.search(text):
-        return "explanation"
+    forms: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
+        ("summary", _SUMMARY),
+        ("event", _EVENT),
+        ("comparison", _COMPARISON),
+        ("list", _LIST),
+        ("explanation", _EXPLANATION),
+    )
+    found = next((name for name, form in forms if form.search(text)), None)
+    if found:
+        return found
     rest = text.split(maxsplit=1)[-1]
     if _DEFINITION.match(text) and not _NOT_A_SUBJECT.search(text) and not _CLAUSE.search(rest):
         return "definition"

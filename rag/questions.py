@@ -230,15 +230,21 @@ def _evidence_list(value: Any, from_csv: bool) -> list[Evidence]:
     return out
 
 
+def _json_cell(value: Any, from_csv: bool, name: str) -> Any:
+    """A CSV cell holding JSON, parsed (other values as they are)."""
+    if from_csv and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as err:
+            raise EvalFormatError(f"'{name}' is not a valid JSON list ({err.msg})") from err
+    return value
+
+
 def _history(value: Any, from_csv: bool) -> list[dict]:
     """Earlier turns as [{"role": "user"|"assistant", "content": str}]."""
     if value is None or value == "":
         return []
-    if from_csv and isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as err:
-            raise EvalFormatError(f"'history' is not a valid JSON list ({err.msg})") from err
+    value = _json_cell(value, from_csv, "history")
     if not isinstance(value, list):
         raise EvalFormatError("'history' must be a list of turns")
     for turn in value:
@@ -257,11 +263,7 @@ def _nuggets(value: Any, from_csv: bool) -> list[list[str]]:
     """Key facts of an open question, each a list of accepted phrasings (a string is one)."""
     if value is None or value == "":
         return []
-    if from_csv and isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as err:
-            raise EvalFormatError(f"'nuggets' is not a valid JSON list ({err.msg})") from err
+    value = _json_cell(value, from_csv, "nuggets")
     if not isinstance(value, list):
         raise EvalFormatError("'nuggets' must be a list of facts, each a list of phrasings")
     return [_str_list(item, False, "nuggets") for item in value]
