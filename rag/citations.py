@@ -100,11 +100,18 @@ def figures(text: str) -> set[str]:
 
 
 def names(text: str) -> set[str]:
-    """Capitalised words that are not sentence-initial: names, places, organisations."""
+    """Capitalised words that are not sentence-initial: names, places, organisations (a
+    possessive as its name: "Peru's" is checked as "peru").
+
+    >>> sorted(names("The VRAEM is Peru's main coca region."))
+    ['peru', 'vraem']
+    """
     found = set()
     for s, e in sentence_spans(text):
         words = _WORD.findall(CITATION.sub(" ", text[s:e]))
-        found.update(fold(w) for w in words[1:] if w[0].isupper() and fold(w) not in _STOP)
+        found.update(
+            fold(w).removesuffix("'s") for w in words[1:] if w[0].isupper() and fold(w) not in _STOP
+        )
     return found
 
 
