@@ -29,7 +29,7 @@ from rag.metrics import is_correct, paired
 from rag.questions import Question, load_questions, split_key, split_part
 from rag.search import find_passages
 
-INDEX = {"rtqa": "index-rtqa", "news": "index-ours", "short": "index-mini", "open": "index-mini"}
+INDEX = {"rtqa": "index-rtqa", "news": "index-ours", "short": "index-mini"}
 
 
 def holds(sentences: list[Passage], q: Question) -> bool:
