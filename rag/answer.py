@@ -148,7 +148,7 @@ def answer_stream(
 
     def finish(answer: Answer) -> Done:
         timings["total"] = time.perf_counter() - started
-        answer.timings, answer.retrieved = timings, found.retrieved
+        answer.timings, answer.retrieved, answer.kind = timings, found.retrieved, kind
         return Done(answer)
 
     best = max((p.similarity for p in found.retrieved), default=0.0)
@@ -204,7 +204,6 @@ def answer_stream(
         return
     completion = sum(len(raw) for raw in raws)
     answer.usage = {"prompt_tokens": sum(sizes), "completion_tokens": completion}
-    answer.kind = kind
     yield finish(answer)
 
 

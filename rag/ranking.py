@@ -67,7 +67,7 @@ def features(
     cands: Sequence[Candidate], question: str, weights: dict[str, float]
 ) -> list[list[float]]:
     """One row of FEATURES per candidate."""
-    from rag.evidence import overlap, terms
+    from rag.evidence import _previous, overlap, terms
 
     wanted, asked = terms(question), kind(question)
     article_rank: dict[str, int] = {}
@@ -76,19 +76,16 @@ def features(
     words = [terms(c.text) for c in cands]
     own_overlap = [overlap(wanted, w, weights) for w in words]
     best: dict[str, float] = {}
-    at: dict[tuple[str, int], float] = {}
     for c, value in zip(cands, own_overlap, strict=True):
         best[c.article.id] = max(best.get(c.article.id, 0.0), value)
-        at[(c.article.id, c.start)] = at[(c.article.id, -c.end)] = value
+    of = {id(c): value for c, value in zip(cands, own_overlap, strict=True)}
+    by_end = {(c.article.id, c.end): c for c in cands}
+    before = {id(c): _previous(c, by_end) for c in cands}
+    after = {id(b): c for c in cands if (b := before[id(c)]) is not None}
     rows = []
     for c, own, alone in zip(cands, words, own_overlap, strict=True):
         text, title = c.text, terms(c.article.title)
-        gap = len(c.article.text[: c.start]) - len(c.article.text[: c.start].rstrip())
-        after = c.article.text[c.end :]
-        near = [
-            at.get((c.article.id, -(c.start - gap)), 0.0),
-            at.get((c.article.id, c.end + len(after) - len(after.lstrip())), 0.0),
-        ]
+        near = [of[id(n)] if n is not None else 0.0 for n in (before[id(c)], after.get(id(c)))]
         rows.append(
             [
                 overlap(wanted, own, weights, title),

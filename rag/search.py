@@ -112,6 +112,8 @@ def find_passages(
     each = evidence.select_parts(scored, budget, _header_tokens, spread=kind in SPREAD_KINDS)
     passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
     texts = {a.id: a.text for a in articles.values()}
+    if points:  # points have no second look and no rival values
+        return Found(ranked, passages, weights, texts, candidates=scored[0])
     second = evidence.select_parts(scored, budget, _header_tokens, shown=passages)
     if len(scored) > 1:  # rivals are for a one-part question only
         return Found(ranked, passages, weights, texts, parts=each, second=second)
