@@ -103,7 +103,8 @@ def sources(spec: EvalSet) -> tuple[list[Path], str]:
 
 def load_articles(paths: Sequence[Path]) -> list:
     """Every article in the paths, read as the indexer reads them."""
-    from rag.articles import Article, find_files, load_file
+    from rag.articles import Article, load_file
+    from rag.files import find_files
 
     return [a for f in find_files(paths) for a in load_file(f, 10**9) if isinstance(a, Article)]
 

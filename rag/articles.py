@@ -10,12 +10,11 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import re
 import unicodedata
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,6 +23,7 @@ import yaml
 
 from rag.cleaning import clean_text, guess_title, parse_date
 from rag.decoding import BINARY_REASON, decode_bytes
+from rag.files import Skipped, find_files, os_reason, readable_path, suffix_of
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -48,11 +48,24 @@ META_KEYS: dict[str, str] = {
     "url": "url", "link": "url",
     "author": "author", "authors": "author", "byline": "author",
 }  # fmt: skip
-# Files in a folder that describe the folder rather than being articles.
-IGNORED_NAMES: frozenset[str] = frozenset({"readme", "readme.md", "readme.txt", "readme.markdown"})
 TITLE_MAX_CHARS = 200
+META_MAX_CHARS = 1000  # any other metadata field; a header is a line, not a document
+# A compressed JSONL may inflate to this many times its size: news JSONL inflates 2.7x
+# (news-10k.jsonl.gz), so 50x is no article collection but a bomb of repeated lines.
+MAX_INFLATE_RATIO = 50
+MAX_JSONL_LINES = 1_000_000  # one file; more is split into several files
 SLUG_MAX_CHARS = 60
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _HEADER_LINE_RE = re.compile(r"([A-Za-z][A-Za-z ]{0,20}):[ \t]*(.*)")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases: `*a` could expand a few hundred bytes into gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases are not allowed in front matter")
+        return super().compose_node(parent, index)
 
 
 @dataclass(frozen=True)
@@ -74,14 +87,6 @@ class Article:
         return hashlib.sha256(" ".join(self.text.split()).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A file or JSONL line that was not loaded, with the reason shown to the user."""
-
-    origin: str
-    reason: str
-
-
 def slugify(value: str, fallback: str = "article") -> str:
     """Make a stable id: ASCII lowercase [a-z0-9_-], at most 60 characters."""
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
@@ -90,47 +95,11 @@ def slugify(value: str, fallback: str = "article") -> str:
     return slug or fallback
 
 
-def suffix_of(path: Path) -> str:
-    """Return the lowercased suffix, treating ".jsonl.gz" as one suffix."""
-    name = path.name.lower()
-    return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
-
-
-def _stem(path: Path) -> str:
+def _stem(origin: str) -> str:
+    """The file name of an origin without its suffix (the title of last resort)."""
+    path = Path(origin)
     name = path.name
     return name[: -len(".jsonl.gz")] if name.lower().endswith(".jsonl.gz") else path.stem
-
-
-def find_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders recursively in a stable order, skipping hidden entries and READMEs."""
-    found: list[Path] = []
-    for root in map(Path, paths):
-        if not root.is_dir():
-            found.append(root)  # missing or odd paths get reported by load_file
-            continue
-        below: list[Path] = []
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            below += [
-                Path(folder, f)
-                for f in files
-                if not f.startswith(".") and f.lower() not in IGNORED_NAMES
-            ]
-        found += sorted(below, key=lambda p: p.relative_to(root).parts)
-    unique: dict[str, Path] = {}
-    for path in found:
-        unique.setdefault(os.path.abspath(path), path)
-    return list(unique.values())
-
-
-def _os_reason(error: OSError) -> str:
-    if isinstance(error, PermissionError):
-        return "unreadable: permission denied"
-    if isinstance(error, FileNotFoundError):
-        return "unreadable: file not found"
-    if isinstance(error, IsADirectoryError):
-        return "unreadable: is a directory"
-    return f"unreadable: {(error.strerror or str(error)).lower()}"
 
 
 def split_header(text: str) -> tuple[dict[str, str], str]:
@@ -140,7 +109,7 @@ def split_header(text: str) -> tuple[dict[str, str], str]:
         end = re.search(r"^(?:---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
         if end:
             try:
-                data = yaml.safe_load(text[4 : 4 + end.start()])
+                data = yaml.load(text[4 : 4 + end.start()], Loader=_NoAliasLoader)
             except yaml.YAMLError:
                 data = None
             if isinstance(data, dict):
@@ -165,9 +134,14 @@ def _meta(raw: dict[Any, Any]) -> dict[str, str]:
         field = META_KEYS.get(str(key).strip().lower())
         if field and value is not None and field not in meta:
             if isinstance(value, list | tuple):
-                value = ", ".join(str(v) for v in value)
-            meta[field] = str(value).strip()
+                value = ", ".join(str(v)[:META_MAX_CHARS] for v in value[:20])
+            meta[field] = _valid(str(value)[:META_MAX_CHARS].strip())
     return meta
+
+
+def _valid(text: str) -> str:
+    """Text SQLite can store: a lone surrogate (a JSON `\\ud800`, say) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def make_article(
@@ -179,8 +153,8 @@ def make_article(
         title = guess_title(body)
         if title and title == body.strip():
             title = ""
-    text = clean_text(body, title=title)
-    title = " ".join((title or fallback_title).split())[:TITLE_MAX_CHARS]
+    text = _valid(clean_text(body, title=title))
+    title = _valid(" ".join((title or fallback_title).split())[:TITLE_MAX_CHARS])
     if not text:
         return Skipped(origin, "no text after cleaning")
     return Article(
@@ -243,12 +217,19 @@ def _read_lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes |
 
 def _load_jsonl(path: Path, max_bytes: int, origin: str) -> Iterator[Article | Skipped]:
     """Stream one article per JSONL line; a bad line is skipped and the rest still load."""
-    stem = slugify(_stem(path))
-    opener = gzip.open if suffix_of(path) == ".jsonl.gz" else open
+    stem = slugify(_stem(origin))
+    compressed = suffix_of(path) == ".jsonl.gz"
+    opener = gzip.open if compressed else open
+    most = MAX_INFLATE_RATIO * path.stat().st_size if compressed else None
+    read = 0
     try:
         with opener(path, "rb") as handle:
             for line_no, line in _read_lines(handle, max_bytes):  # type: ignore[arg-type]
                 where = f"{origin}#{line_no}"
+                read += len(line or b"")
+                if line_no > MAX_JSONL_LINES or (most is not None and read > most):
+                    yield Skipped(where, _stopped(line_no, most is not None and read > most))
+                    return
                 if line is None:
                     yield Skipped(where, f"line {line_no}: longer than {_mb(max_bytes)} MB")
                     continue
@@ -268,7 +249,7 @@ def _load_jsonl(path: Path, max_bytes: int, origin: str) -> Iterator[Article | S
                     continue
                 raw_id = row.get("id") or row.get("doc_id")
                 art_id = slugify(str(raw_id)) if raw_id else f"{stem}-{line_no}"
-                item = make_article(_meta(row), text, art_id, f"{_stem(path)} #{line_no}", where)
+                item = make_article(_meta(row), text, art_id, f"{_stem(origin)} #{line_no}", where)
                 if isinstance(item, Skipped):
                     item = Skipped(where, f"line {line_no}: {item.reason}")
                 yield item
@@ -276,9 +257,19 @@ def _load_jsonl(path: Path, max_bytes: int, origin: str) -> Iterator[Article | S
         if isinstance(error, gzip.BadGzipFile):
             yield Skipped(origin, "unreadable: not a valid gzip file")
         else:
-            yield Skipped(origin, _os_reason(error))
+            yield Skipped(origin, os_reason(error))
     except (EOFError, zlib.error):
         yield Skipped(origin, "unreadable: truncated or corrupt gzip file")
+
+
+def _stopped(line_no: int, inflated: bool) -> str:
+    why = (
+        f"it inflates to over {MAX_INFLATE_RATIO} times its compressed size, which articles"
+        " never do (a compression bomb?)"
+        if inflated
+        else f"a file may hold at most {MAX_JSONL_LINES:,} lines: split it into several files"
+    )
+    return f"stopped reading at line {line_no:,}: {why}; the lines before it were read"
 
 
 def _mb(max_bytes: int) -> str:
@@ -286,16 +277,25 @@ def _mb(max_bytes: int) -> str:
 
 
 def load_file(path: Path, max_bytes: int) -> Iterator[Article | Skipped]:
-    """Yield the articles in one file, or Skipped entries saying why not; never raises."""
-    path = Path(path)
-    origin = os.path.abspath(path)
+    """Yield the articles in one file, or Skipped entries saying why not; never raises.
+
+    A reader that fails in a way nobody foresaw skips its file, never the whole run.
+    """
+    origin = readable_path(path)
+    try:
+        yield from _load(Path(path), max_bytes, origin)
+    except Exception as error:  # one file's parser must not stop the run
+        yield Skipped(origin, f"could not be read ({type(error).__name__}: {error})"[:300])
+
+
+def _load(path: Path, max_bytes: int, origin: str) -> Iterator[Article | Skipped]:
     suffix = suffix_of(path)
     try:
         info = path.stat()
         if path.is_dir():
             raise IsADirectoryError(21, "Is a directory")
     except OSError as error:
-        yield Skipped(origin, _os_reason(error))
+        yield Skipped(origin, os_reason(error))
         return
     if suffix not in SUPPORTED_SUFFIXES:
         yield Skipped(origin, f"unsupported type {suffix or '(no suffix)'}")
@@ -312,9 +312,9 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Article | Skipped]:
     try:
         data = path.read_bytes()
     except OSError as error:
-        yield Skipped(origin, _os_reason(error))
+        yield Skipped(origin, os_reason(error))
         return
-    article_id = slugify(_stem(path))
+    article_id = slugify(_stem(origin))
     if suffix == ".pdf":
         parts = _pdf_parts(data)
         if parts is None:
@@ -330,4 +330,4 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Article | Skipped]:
             yield Skipped(origin, "empty file")
             return
         meta, body = _html_parts(text) if suffix in (".html", ".htm") else split_header(text)
-    yield make_article(meta, body, article_id, _stem(path), origin)
+    yield make_article(meta, body, article_id, _stem(origin), origin)

@@ -20,9 +20,11 @@ from rag.settings import Settings, go_offline
 
 if TYPE_CHECKING:
     from rag.answer import Answer, Event
+    from rag.indexer import NotIndexed
     from rag.judge import Judge
 
 err_console = Console(stderr=True)
+SHOWN_SKIPS = 30  # reasons printed after `rag index`; `--json` has every one
 PROGRESS_COLUMNS = (
     TextColumn("[progress.description]{task.description}"),
     BarColumn(),
@@ -49,7 +51,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def cmd_index(args: argparse.Namespace, out: Console) -> int:
     from rag.index_lock import writing
     from rag.indexer import Progress as IndexProgress
-    from rag.indexer import index_paths, open_index
+    from rag.indexer import index_paths, not_indexed, open_index
     from rag.store import wipe_index
 
     settings = settings_from(args)
@@ -79,11 +81,20 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
     )
     if report.recovered:
         out.print(f"recovered from an interrupted run: {len(report.recovered)} articles redone")
-    for skip in report.skipped:
-        out.print(f"  skipped {escape(skip.origin)}: {escape(skip.reason)}")
-    for origin, twin in report.duplicates:
-        out.print(f"  duplicate {escape(origin)}: same text as {twin}")
+    groups = not_indexed(report)
+    for group in groups[:SHOWN_SKIPS]:
+        out.print(f"  {escape(left_out_line(group))}")
+    if len(groups) > SHOWN_SKIPS:
+        out.print(f"  … and {len(groups) - SHOWN_SKIPS} more: `--json` lists them all")
     return 0
+
+
+def left_out_line(group: NotIndexed) -> str:
+    """`skipped a.txt: empty file`, `duplicate a.jsonl#2 and 999 more lines: same text as x`."""
+    more = f" and {group.count - 1:,} more lines" if group.count > 1 else ""
+    if group.twin:
+        return f"duplicate {group.first}{more}: same text as {group.twin}"
+    return f"skipped {group.first}{more}: {group.reason}"
 
 
 def _waiting(message: str) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.articles import Article, Skipped, find_files, load_file
+from rag.articles import Article, Skipped, load_file
 from rag.chunking import CONTEXT, Chunk, chunk_text, embed_text
 from rag.embeddings import Embedder
+from rag.files import find_files, fs_path, readable_path
 from rag.index_lock import writing
 from rag.settings import Settings
 from rag.store import Store, StoredArticle, record_hash
@@ -35,6 +37,41 @@ class IndexReport:
 
 
 @dataclass(frozen=True)
+class NotIndexed:
+    """Files or lines left out for one reason: `first` stands for all `count` of them."""
+
+    first: str
+    reason: str
+    count: int
+    twin: str = ""  # for duplicates: the id of the article they repeat
+
+
+_LINE_PREFIX = re.compile(r"^line [\d,]+: ")
+
+
+def not_indexed(report: IndexReport) -> list[NotIndexed]:
+    """What a run left out, one entry per file and reason, in the order met.
+
+    Two million duplicate lines of one file are one entry, not two million (the CLI and the
+    Library tab print these).
+
+    >>> r = IndexReport(duplicates=[("/a.jsonl#2", "a-1"), ("/a.jsonl#3", "a-1")])
+    >>> not_indexed(r)
+    [NotIndexed(first='/a.jsonl#2', reason='duplicate', count=2, twin='a-1')]
+    """
+    groups: dict[tuple[str, str, str], NotIndexed] = {}
+    rows = [(s.origin, _LINE_PREFIX.sub("", s.reason), "") for s in report.skipped]
+    rows += [(origin, "duplicate", twin) for origin, twin in report.duplicates]
+    for origin, reason, twin in rows:
+        key = (origin.split("#", 1)[0], reason, twin)
+        seen = groups.get(key)
+        groups[key] = (
+            replace(seen, count=seen.count + 1) if seen else NotIndexed(origin, reason, 1, twin)
+        )
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
 class Progress:
     """Chunks embedded so far out of the chunks this run has to embed."""
 
@@ -54,16 +91,12 @@ def stamp_for(settings: Settings, embedder: Embedder) -> dict[str, str | int]:
     }
 
 
-def _file_of(origin: str) -> str:
-    return origin.split("#", 1)[0]
-
-
 def _resolve_id(article: Article, known: dict[str, StoredArticle], taken: dict[str, str]) -> str:
     """Keep the article's id unless another existing file already owns it; then add a suffix."""
     owner = taken.get(article.id) or (known[article.id].origin if article.id in known else None)
-    if owner is None or _file_of(owner) == _file_of(article.origin):
+    if owner is None or fs_path(owner) == fs_path(article.origin):
         return article.id
-    if article.id not in taken and not os.path.exists(_file_of(owner)):
+    if article.id not in taken and not os.path.exists(fs_path(owner)):
         return article.id  # the file moved: it keeps its id
     return f"{article.id}-{hashlib.sha1(article.origin.encode()).hexdigest()[:6]}"
 
@@ -151,7 +184,7 @@ def _index_paths(
 ) -> IndexReport:
     report = IndexReport(recovered=store.recover())
     known = {a.id: a for a in store.articles()}
-    files = find_files(paths)
+    files = find_files(paths, report.skipped)
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     given = {k: v.strip() for k, v in meta.items() if k in ("source", "date") and v.strip()}
     loaded = (
@@ -219,11 +252,12 @@ def _prunable(
     known: dict[str, StoredArticle], files: list[Path], taken: dict[str, str]
 ) -> list[str]:
     """Articles whose file is gone, or whose file was read now but no longer holds them."""
-    read_files = {os.path.abspath(p) for p in files}  # as load_file spells origins
+    read_files = {readable_path(p) for p in files}  # as load_file spells origins
     gone = []
     for article in known.values():
-        path = _file_of(taken.get(article.id, article.origin))
-        if not os.path.exists(path) or (path in read_files and article.id not in taken):
+        origin = taken.get(article.id, article.origin).split("#", 1)[0]
+        read_now = origin in read_files and article.id not in taken
+        if read_now or not os.path.exists(fs_path(origin)):
             gone.append(article.id)
     return sorted(gone)
 

@@ -10,7 +10,10 @@ from rag.app import library
 
 def test_sanitize_filename() -> None:
     assert library.sanitize_filename("../../etc/passwd") == "passwd"
-    assert library.sanitize_filename("C:\\x\\Évil name<script>.TXT") == "Evil_name_script_.txt"
+    assert library.sanitize_filename("C:\\x\\Évil name<script>.TXT") == "Évil_name_script_.txt"
+    # names in other scripts keep their letters (they once became just "txt" and were refused)
+    assert library.sanitize_filename("новости.txt") == "новости.txt"
+    assert library.sanitize_filename("ニュース記事.md") == "ニュース記事.md"
     assert library.sanitize_filename("...hidden.md") == "hidden.md"
     assert library.sanitize_filename("") == "upload"
     assert len(library.sanitize_filename("a" * 300 + ".html")) <= library.MAX_NAME_CHARS

@@ -605,3 +605,88 @@ def test_headline_after_chrome_that_looks_like_a_sentence_is_dropped(tmp_path: P
     a = article(path)
     assert a.title == "River Rises"
     assert a.text == BODY.strip()
+
+
+# --- inputs that grow: alias bombs, compression bombs, lone surrogates ------------------
+
+ALIAS_BOMB = (
+    "---\na: &a ["
+    + ",".join(['"lol"'] * 9)
+    + "]\n"
+    + "".join(
+        f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "title: [*i]\n---\n"
+    + BODY
+)
+
+
+def run_limited(code: str, limit_mb: int = 1024) -> str:
+    """Run `code` in a fresh interpreter that may not use more than `limit_mb` of memory."""
+    import subprocess
+    import sys
+
+    prelude = (
+        "import resource\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({limit_mb << 20}, {limit_mb << 20}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_a_yaml_alias_bomb_in_front_matter_stays_small(tmp_path: Path) -> None:
+    """411 bytes of `&a`/`*a` aliases once expanded to 9^9 items and gigabytes."""
+    path = tmp_path / "bomb.md"
+    path.write_text(ALIAS_BOMB)
+    assert len(ALIAS_BOMB) - len(BODY) < 500
+    out = run_limited(
+        "from rag.articles import load_file\n"
+        f"item, = load_file({str(path)!r}, 1 << 20)\n"
+        "print(len(item.title), 'bridge' in item.text)"
+    )
+    title_chars, has_body = out.split()
+    assert int(title_chars) <= 200 and has_body == "True"
+
+
+def test_metadata_fields_are_capped(tmp_path: Path) -> None:
+    path = tmp_path / "long.md"
+    path.write_text("---\nsource: " + "S" * 50_000 + "\n---\n" + BODY)
+    assert len(article(path).source) == 1000
+
+
+def test_a_compression_bomb_stops_with_a_reason_and_keeps_what_came_before(
+    tmp_path: Path,
+) -> None:
+    """Repeated lines inflate hundreds of times; real news JSONL inflates about 3 times."""
+    path = tmp_path / "bomb.jsonl.gz"
+    row = json.dumps({"title": "Same", "text": BODY}) + "\n"
+    with gzip.open(path, "wb") as fh:
+        fh.write((row * 200_000).encode())
+    out = run_limited(
+        "from collections import Counter; from rag.articles import load_file\n"
+        f"items = list(load_file({str(path)!r}, 1 << 20))\n"
+        "print(len(items) - 1, items[-1].reason)"
+    )
+    count, reason = out.split(" ", 1)
+    assert 0 < int(count) < 200_000
+    assert reason.startswith("stopped reading at line") and "compression bomb" in reason
+
+
+def test_lone_surrogates_from_json_escapes_become_replacement_characters(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"title": "Bad \ud800 title", "text": BODY + " \udc00"}) + "\n")
+    item = article(path)
+    (item.title + item.text).encode("utf-8")
+    assert "\ufffd" in item.title
+
+
+def test_a_file_whose_name_is_not_utf8_loads_with_a_readable_title(tmp_path: Path) -> None:
+    path = tmp_path / os.fsdecode(b"caf\xe9.txt")
+    path.write_text(BODY)
+    item = article(path)
+    assert item.title.startswith("The ministry") or item.title == "caf\\xe9"
+    item.origin.encode("utf-8")

@@ -27,7 +27,7 @@ from helpers import (
 )
 
 from rag.decoding import BINARY_REASON
-from rag.indexer import IndexReport, Progress, index_paths
+from rag.indexer import IndexReport, Progress, index_paths, not_indexed
 from rag.settings import Settings
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -455,3 +455,33 @@ def test_a_chunk_is_embedded_with_its_articles_title(env: Env, tmp_path: Path) -
         assert article is not None and article.text[chunks[cid].start : chunks[cid].end] == text
         want = env.embedder.embed_query(embed_text("Nepal quake", text))
         assert max(abs(a - b) for a, b in zip(vector, want, strict=True)) < 1e-6
+
+
+def test_files_named_in_latin1_bytes_index_with_the_rest_and_survive_prune(
+    env: Env, corpus: Path
+) -> None:
+    """One such name once stopped every run at the SQLite write, 0 articles indexed."""
+    titled = write_article(corpus / os.fsdecode(b"caf\xe9.txt"), sentences("cafe", 3), title="Cafe")
+    untitled = corpus / os.fsdecode(b"na\xefve.txt")
+    untitled.write_text(sentences("coffee", 3))
+    report = env.index(corpus)
+    assert report.skipped == [] and len(report.added) == 5
+    by_origin = {a.origin: a for a in env.store.articles()}
+    cafe = by_origin[str(corpus / "caf\\xe9.txt")]
+    assert cafe.title == "Cafe" and by_origin[str(corpus / "na\\xefve.txt")].title
+    again = env.index(corpus, prune=True)
+    assert again.removed == [] and again.unchanged == 5
+    titled.unlink()
+    assert env.index(corpus, prune=True).removed == [cafe.id]
+    env.assert_consistent()
+
+
+def test_thousands_of_repeated_reasons_are_one_line_each(env: Env, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.jsonl"
+    row = json.dumps({"title": "Same", "text": sentences("repeat", 2)}) + "\n"
+    rows.write_text(row * 3000 + "not json\n" * 2000)
+    report = env.index(rows)
+    assert len(report.duplicates) == 2999 and len(report.skipped) == 2000
+    groups = not_indexed(report)
+    assert [(g.reason, g.count) for g in groups] == [("invalid JSON", 2000), ("duplicate", 2999)]
+    assert groups[1].first.endswith("#2") and groups[1].twin == "rows-1"

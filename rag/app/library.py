@@ -18,7 +18,7 @@ from rag.articles import Article, load_file
 from rag.cleaning import parse_date
 from rag.errors import RagError
 from rag.index_lock import IndexBusy, writing
-from rag.indexer import IndexReport, Progress, index_paths
+from rag.indexer import IndexReport, Progress, index_paths, not_indexed
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 MAX_NAME_CHARS = 80
@@ -36,9 +36,13 @@ def article_choices(engine: Engine) -> list[tuple[str, str]]:
 
 
 def sanitize_filename(name: str) -> str:
-    """A safe file name: no directories, ASCII letters, digits, `._-` only, bounded length."""
+    """A safe file name: no directories, letters (any script), digits, `._-`, bounded length.
+
+    >>> sanitize_filename("../новости дня.TXT")
+    'новости_дня.txt'
+    """
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    base = unicodedata.normalize("NFC", base)
     cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in base).lstrip("._-")
     stem, dot, suffix = cleaned.rpartition(".")
     if not dot:
@@ -162,11 +166,14 @@ def report_html(
             lines.append(f"Updated {len(report.updated)}: {_titled(engine, report.updated)}")
         if report.unchanged:
             lines.append(f"{report.unchanged} already indexed and unchanged")
-        bad += [(_base(s.origin), s.reason) for s in report.skipped]
-        bad += [
-            (_base(origin), f"same text as the indexed article {_titled(engine, [twin])}")
-            for origin, twin in report.duplicates
-        ]
+        for group in not_indexed(report):
+            more = f" and {group.count - 1:,} more lines" if group.count > 1 else ""
+            reason = (
+                f"same text as the indexed article {_titled(engine, [group.twin])}"
+                if group.twin
+                else group.reason
+            )
+            bad.append((_base(group.first) + more, reason))
     items = "".join(f"<li>{esc(line)}</li>" for line in lines)
     refused = "".join(f"<li><strong>{esc(n)}</strong>: {esc(r)}</li>" for n, r in bad)
     out = f'<div class="rag-report"><ul>{items}</ul>' if items else '<div class="rag-report">'
