@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.settings import Settings, go_offline
+from rag.settings import Settings, go_offline, load_settings
 
 go_offline()  # before gradio, llama-index or transformers are imported
 
@@ -35,7 +35,7 @@ from rag.app.security import (  # noqa: E402
 from rag.app.style import CSS  # noqa: E402
 from rag.chat import Conversations  # noqa: E402
 from rag.errors import RagError  # noqa: E402
-from rag.index_lock import writing  # noqa: E402
+from rag.index_lock import serve_index, writing  # noqa: E402
 from rag.indexer import IndexReport, index_paths  # noqa: E402
 from rag.llm import EmbeddedLLM  # noqa: E402
 
@@ -85,6 +85,7 @@ def serve(
     credentials = check_bind(host, auth or settings.auth)
     owns_engine = engine is None
     engine = engine or open_engine(settings)
+    serve_index(settings.index_dir)
     index_if_empty(engine)
     if isinstance(engine.llm, EmbeddedLLM):
         engine.llm.start_background()
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     try:
         overrides = {"index_dir": args.index_dir} if args.index_dir else {}
-        settings = Settings(**overrides)
+        settings = load_settings(**overrides)
         serve(settings, host=args.host, port=args.port, auth=args.auth)
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)

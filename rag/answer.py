@@ -25,7 +25,7 @@ from rag.compose import (
     joined,
 )
 from rag.errors import LLMError
-from rag.kinds import POINT_KINDS, question_kind, subject
+from rag.kinds import POINT_KINDS, clip_question, question_kind, subject
 from rag.llm import ChatLLM, EmbeddedLLM, make_llm
 from rag.parts import parts
 from rag.points import decide_points, speaking
@@ -131,6 +131,8 @@ def answer_stream(
     settings = engine.settings
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    asked_chars = len(question)
+    question = clip_question(question, settings.max_question_chars)
     today = question_date or date.today().isoformat()
     query = question
     if history:
@@ -149,6 +151,13 @@ def answer_stream(
     def finish(answer: Answer) -> Done:
         timings["total"] = time.perf_counter() - started
         answer.timings, answer.retrieved, answer.kind = timings, found.retrieved, kind
+        notes = [answer.notice, engine.store.vector_gap()]  # never half an index without a word
+        if len(question) < asked_chars:
+            notes.append(
+                f"Your question was {asked_chars:,} characters: only the first {len(question):,}"
+                " were read."
+            )
+        answer.notice = " ".join(n for n in notes if n)
         return Done(answer)
 
     best = max((p.similarity for p in found.retrieved), default=0.0)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import re
 import unicodedata
-import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ import yaml
 from rag.cleaning import clean_text, guess_title, parse_date
 from rag.decoding import BINARY_REASON, decode_bytes
 from rag.files import Skipped, find_files, os_reason, readable_path, suffix_of
+from rag.readers import html_parts, pdf_parts
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -169,39 +168,6 @@ def make_article(
     )
 
 
-def _html_parts(html: str) -> tuple[dict[str, str], str]:
-    """Extract main text and metadata with trafilatura, offline (string input only)."""
-    import trafilatura
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        doc = trafilatura.bare_extraction(
-            html, include_comments=False, include_tables=True, with_metadata=True
-        )
-    if doc is None:
-        return {}, ""
-    data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
-    meta = {k: str(data.get(k) or "") for k in ("title", "date", "url", "author")}
-    meta["source"] = str(data.get("sitename") or "")
-    return {k: v for k, v in meta.items() if v}, str(data.get("text") or "")
-
-
-def _pdf_parts(data: bytes) -> tuple[dict[str, str], str] | None:
-    """Extract text of all pages and title/author metadata with pypdf, or None if unreadable."""
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            return None
-        text = "\n\n".join((page.extract_text() or "") for page in reader.pages)
-        info = reader.metadata
-        meta = {"title": str(info.title or ""), "author": str(info.author or "")} if info else {}
-    except Exception:  # pypdf raises many types on malformed files
-        return None
-    return {k: v.strip() for k, v in meta.items() if v and v.strip()}, text
-
-
 def _read_lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
     """Yield (line number, bytes), or None for lines longer than max_bytes, reading lazily."""
     line_no = 0
@@ -316,7 +282,7 @@ def _load(path: Path, max_bytes: int, origin: str) -> Iterator[Article | Skipped
         return
     article_id = slugify(_stem(origin))
     if suffix == ".pdf":
-        parts = _pdf_parts(data)
+        parts = pdf_parts(data)
         if parts is None:
             yield Skipped(origin, "unreadable PDF")
             return
@@ -329,5 +295,5 @@ def _load(path: Path, max_bytes: int, origin: str) -> Iterator[Article | Skipped
         if not text.strip():
             yield Skipped(origin, "empty file")
             return
-        meta, body = _html_parts(text) if suffix in (".html", ".htm") else split_header(text)
+        meta, body = html_parts(text) if suffix in (".html", ".htm") else split_header(text)
     yield make_article(meta, body, article_id, _stem(origin), origin)

@@ -1,4 +1,4 @@
-"""`rag index | articles | remove | doctor | ask | chat | eval | serve`: the command line."""
+"""The `rag` command line: index, repair, articles, remove, doctor, ask, chat, eval, serve."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from rag.errors import RagError
-from rag.settings import Settings, go_offline
+from rag.settings import Settings, go_offline, load_settings
 
 if TYPE_CHECKING:
     from rag.answer import Answer, Event
@@ -35,6 +35,16 @@ PROGRESS_COLUMNS = (
 )
 
 
+def iso_date(value: str) -> str:
+    """An argparse type: a date as YYYY-MM-DD (or a news-style date), else a clear error."""
+    from rag.cleaning import parse_date
+
+    parsed = parse_date(value)
+    if not parsed:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: write it as YYYY-MM-DD")
+    return parsed
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from env/rag.toml, overridden by the command-line options given."""
     overrides = {
@@ -45,11 +55,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         }.items()
         if value is not None
     }
-    return Settings(**overrides)
+    return load_settings(**overrides)
 
 
 def cmd_index(args: argparse.Namespace, out: Console) -> int:
-    from rag.index_lock import writing
+    from rag.index_lock import IndexBusy, serving_app, writing
     from rag.indexer import Progress as IndexProgress
     from rag.indexer import index_paths, not_indexed, open_index
     from rag.store import wipe_index
@@ -60,6 +70,11 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
         raise RagError(f"No such file or folder: {', '.join(map(str, missing))}")
     with writing(settings.index_dir, "rag index", on_wait=_waiting):
         if args.rebuild:
+            if who := serving_app(settings.index_dir):
+                raise IndexBusy(
+                    f"The app ({who}) is serving {settings.index_dir}/: a rebuild would take the"
+                    " index from under it. Stop the app, rebuild, then start it again."
+                )
             wipe_index(settings)
         store, embedder = open_index(settings)
         with Progress(*PROGRESS_COLUMNS, console=err_console, disable=args.json) as bar:
@@ -69,8 +84,17 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
                 bar.update(task, completed=p.done, total=p.total)
 
             report = index_paths(
-                args.paths, store, embedder, settings, prune=args.prune, progress=show
+                args.paths,
+                store,
+                embedder,
+                settings,
+                prune=args.prune,
+                prune_all=args.yes,
+                progress=show,
             )
+        if report.held_back and _confirm_prune(report.held_back, len(store.articles())):
+            store.remove(report.held_back)
+            report.removed, report.held_back = report.held_back, []
     if args.json:
         out.print_json(json.dumps(asdict(report)))
         return 0
@@ -81,6 +105,13 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
     )
     if report.recovered:
         out.print(f"recovered from an interrupted run: {len(report.recovered)} articles redone")
+    if report.held_back:
+        out.print(
+            f"[yellow]not removed:[/] the files of {len(report.held_back)} articles are gone,"
+            " more than half the index. If that is right, run again with `--prune --yes`."
+        )
+    if report.repaired:
+        out.print(f"repaired: {report.repaired} passages had lost their vectors; embedded again")
     groups = not_indexed(report)
     for group in groups[:SHOWN_SKIPS]:
         out.print(f"  {escape(left_out_line(group))}")
@@ -97,9 +128,40 @@ def left_out_line(group: NotIndexed) -> str:
     return f"skipped {group.first}{more}: {group.reason}"
 
 
+def _confirm_prune(ids: list[str], total: int) -> bool:
+    """Ask before pruning most of the index (a drive that is not mounted looks just like that)."""
+    question = (
+        f"The files of {len(ids)} of the {total} indexed articles are gone (is a drive not"
+        " mounted?). Remove them from the index? [y/N] "
+    )
+    if not sys.stdin.isatty():
+        return False
+    return input(question).strip().lower() in ("y", "yes")
+
+
 def _waiting(message: str) -> None:
     """Say why a writer command is not starting yet."""
     err_console.print(f"[yellow]{escape(message)}[/]")
+
+
+def cmd_repair(args: argparse.Namespace, out: Console) -> int:
+    from rag.index_lock import writing
+    from rag.indexer import open_index, repair
+
+    settings = settings_from(args)
+    with writing(settings.index_dir, "rag repair", on_wait=_waiting):
+        store, embedder = open_index(settings)
+        store.check()
+        repaired = repair(store, embedder)
+        problems = store.problems()
+    out.print(f"{repaired} passages embedded again from the index")
+    if problems:
+        raise RagError(
+            "Still out of step: " + "; ".join(problems) + ". Rebuild from your article files:"
+            f" `rag index FOLDER --rebuild --index-dir {settings.index_dir}`."
+        )
+    out.print("the manifest, the keyword index and the vector store agree")
+    return 0
 
 
 def cmd_articles(args: argparse.Namespace, out: Console) -> int:
@@ -358,8 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("index", cmd_index, "Index files or folders of articles.")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
+    p.add_argument(
+        "--yes", action="store_true", help="with --prune: remove even most of the index, unasked"
+    )
     p.add_argument("--rebuild", action="store_true", help="delete the index and build it anew")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = add("repair", cmd_repair, "Embed again what the vector store lost, from the index itself.")
 
     p = add("articles", cmd_articles, "List the indexed articles.")
     p.add_argument("--json", action="store_true")
@@ -371,11 +438,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--source", action="append", help="only this source (repeatable)")
-    p.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
-    p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+    p.add_argument("--since", type=iso_date, help="only articles dated on or after YYYY-MM-DD")
+    p.add_argument("--until", type=iso_date, help="only articles dated on or before YYYY-MM-DD")
     p.add_argument("--top-k", type=int, help="passages given to the LLM")
     p.add_argument("--no-hybrid", action="store_true", help="dense retrieval only")
-    p.add_argument("--date", help="the day the question is asked (YYYY-MM-DD; default today)")
+    p.add_argument(
+        "--date", type=iso_date, help="the day the question is asked (YYYY-MM-DD; default today)"
+    )
 
     p = add("chat", cmd_chat, "A conversation in the terminal; follow-up questions work.")
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rag.errors import RagError
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.store import Store
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,18 @@ def run_checks(settings: Settings) -> list[Check]:
     except RagError as err:
         return [Check("index", False, str(err))]
     checks.append(Check("embedding model", True, f"{embedder.model_id}, {embedder.dim} dims"))
+    try:
+        checks += _index_checks(store)
+    except RagError as err:  # a damaged manifest: say so and go on to the LLM
+        checks.append(Check("index", False, str(err)))
+    checks.extend(_llm_checks(settings))
+    return checks
+
+
+def _index_checks(store: Store) -> list[Check]:
+    """Pages readable, sizes, and whether manifest, keyword index and Chroma agree."""
+    store.check()
+    checks = []
     info = store.info()
     checks.append(
         Check(
@@ -44,7 +60,6 @@ def run_checks(settings: Settings) -> list[Check]:
             "; ".join(problems) or "manifest, keyword index and Chroma agree",
         )
     )
-    checks.extend(_llm_checks(settings))
     return checks
 
 

@@ -33,3 +33,7 @@ class LLMError(RagError):
 
 class EvalFormatError(RagError):
     """A question-set row that cannot be read; the message names the line."""
+
+
+class IndexDamaged(StoreError):
+    """The index's files are damaged or out of step; the message names the command that fixes it."""

@@ -19,6 +19,7 @@ from filelock import FileLock, Timeout
 from rag.errors import StoreError
 
 LOCK_NAME = "writer.lock"
+APP_LOCK_NAME = "app.lock"  # held by a serving app for its life: a rebuild refuses meanwhile
 
 _locks: dict[str, FileLock] = {}
 _registry = threading.Lock()
@@ -28,16 +29,39 @@ class IndexBusy(StoreError):
     """Another writer holds the index; the message names it and says what to do."""
 
 
-def _lock_for(index_dir: Path) -> FileLock:
-    """The one FileLock object of this process for an index directory."""
-    key = os.path.realpath(index_dir)
+def _lock_for(index_dir: Path, name: str = LOCK_NAME) -> FileLock:
+    """The one FileLock object of this process for an index directory (and lock name)."""
+    key = os.path.join(os.path.realpath(index_dir), name)
     with _registry:
         if key not in _locks:
-            _locks[key] = FileLock(os.path.join(key, LOCK_NAME))
+            _locks[key] = FileLock(key)
         return _locks[key]
 
 
-def holder(index_dir: Path, settle: float = 0.0) -> str:
+def serve_index(index_dir: Path) -> None:
+    """Mark the index as served by this process until it exits (a second app just serves too)."""
+    lock = _lock_for(index_dir, APP_LOCK_NAME)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return
+    _write_holder(index_dir, "the app", APP_LOCK_NAME)
+
+
+def serving_app(index_dir: Path) -> str:
+    """Who serves the index from another process ("pid 123, the app"), or ''."""
+    lock = FileLock(os.path.join(os.path.realpath(index_dir), APP_LOCK_NAME))
+    if _lock_for(index_dir, APP_LOCK_NAME).is_locked:
+        return ""  # this process: it knows what it does
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return holder(index_dir, name=APP_LOCK_NAME) or "an app"
+    lock.release()
+    return ""
+
+
+def holder(index_dir: Path, settle: float = 0.0, name: str = LOCK_NAME) -> str:
     """Who holds (or last held) the lock, from the lock file: "pid 123, rag index", or "".
 
     A holder writes its name just after it takes the lock, so a writer that arrives in between
@@ -46,7 +70,7 @@ def holder(index_dir: Path, settle: float = 0.0) -> str:
     deadline = time.monotonic() + settle
     while True:
         try:
-            who = (Path(index_dir) / LOCK_NAME).read_text(encoding="utf-8").strip()[:200]
+            who = (Path(index_dir) / name).read_text(encoding="utf-8").strip()[:200]
         except OSError:
             who = ""
         if who or time.monotonic() >= deadline:
@@ -103,10 +127,10 @@ def writing(
         lock.release()
 
 
-def _write_holder(index_dir: Path, what: str) -> None:
+def _write_holder(index_dir: Path, what: str, name: str = LOCK_NAME) -> None:
     """Record who holds the lock (the lock itself is the flock, not this text)."""
     try:
-        with open(index_dir / LOCK_NAME, "r+", encoding="utf-8") as fh:
+        with open(Path(index_dir) / name, "r+", encoding="utf-8") as fh:
             fh.write(f"pid {os.getpid()}, {what}\n")
             fh.truncate()
     except OSError:

@@ -34,6 +34,8 @@ class IndexReport:
     recovered: list[str] = field(default_factory=list)
     moved: dict[str, str] = field(default_factory=dict)
     chunks: int = 0
+    repaired: int = 0  # passages whose lost vectors were embedded again from the manifest
+    held_back: list[str] = field(default_factory=list)  # prunable, but more than half the index
 
 
 @dataclass(frozen=True)
@@ -157,18 +159,28 @@ def index_paths(
     settings: Settings,
     *,
     prune: bool = False,
+    prune_all: bool = False,
     progress: Callable[[Progress], None] | None = None,
     meta: dict[str, str] | None = None,
 ) -> IndexReport:
     """Index files and folders into the store; safe to interrupt and re-run at any point.
 
     `meta` ({"source": …, "date": …}) replaces those fields of every article read, where given.
+    `prune` removes articles whose files are gone, but holds them back in `report.held_back`
+    when they are more than half the index, unless `prune_all`.
     Runs under the index's writer lock: the caller's, or taken here (IndexBusy when another
     writer holds it; callers that would rather wait take it first with `index_lock.writing`).
     """
     with writing(store.settings.index_dir, "indexing", wait=False):
         return _index_paths(
-            paths, store, embedder, settings, prune=prune, progress=progress, meta=meta or {}
+            paths,
+            store,
+            embedder,
+            settings,
+            prune=prune,
+            prune_all=prune_all,
+            progress=progress,
+            meta=meta or {},
         )
 
 
@@ -179,10 +191,14 @@ def _index_paths(
     settings: Settings,
     *,
     prune: bool,
+    prune_all: bool,
     progress: Callable[[Progress], None] | None,
     meta: dict[str, str],
 ) -> IndexReport:
+    store.check()
     report = IndexReport(recovered=store.recover())
+    if store.vector_gap():
+        report.repaired = repair(store, embedder)
     known = {a.id: a for a in store.articles()}
     files = find_files(paths, report.skipped)
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
@@ -223,8 +239,12 @@ def _index_paths(
     store.set_origins(report.moved)
 
     if prune:
-        report.removed = _prunable(known, files, taken)
-        store.remove(report.removed)
+        gone = _prunable(known, files, taken)
+        if len(gone) * 2 > len(known) and not prune_all:  # an unmounted drive looks like this
+            report.held_back = gone
+        else:
+            report.removed = gone
+            store.remove(gone)
     return report
 
 
@@ -246,6 +266,20 @@ def _write(
     for article, is_update, _ in batch:
         (report.updated if is_update else report.added).append(article.id)
     return len(texts)
+
+
+def repair(store: Store, embedder: Embedder) -> int:
+    """Embed again, from the manifest, every passage whose vector Chroma lost; returns how many.
+
+    The article files are not needed: the manifest keeps each article's cleaned text and chunks.
+    """
+    with writing(store.settings.index_dir, "repairing", wait=False):
+        missing = store.missing_vectors()
+        for article in store.articles_by_id(list(missing)):
+            chunks = missing[article.id]
+            vectors = embedder.embed_documents([embed_text(article.title, c.text) for c in chunks])
+            store.restore_vectors(article, chunks, vectors)
+        return sum(len(c) for c in missing.values())
 
 
 def _prunable(

@@ -135,3 +135,19 @@ def subject(question: str) -> str:
 def wants_points(question: str) -> bool:
     """Is the question answered in cited points rather than an answer phrase?"""
     return question_kind(question) in POINT_KINDS
+
+
+def clip_question(question: str, limit: int) -> str:
+    """The question cut to `limit` characters, at its last sentence end within them if any.
+
+    A prompt of a few hundred tokens has no room for more; a pasted article as a question
+    once failed in SQLite ("too many SQL variables").
+
+    >>> clip_question("Who won? " + "x" * 50, 20)
+    'Who won?'
+    """
+    if len(question) <= limit:
+        return question
+    head = question[:limit]
+    end = max(head.rfind(". "), head.rfind("? "), head.rfind("! "))
+    return head[: end + 1] if end > 0 else head

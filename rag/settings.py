@@ -7,10 +7,11 @@ anywhere else.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,6 +29,23 @@ OFFLINE_ENV = {
     "DO_NOT_TRACK": "1",
     "TOKENIZERS_PARALLELISM": "false",
 }
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and rag.toml, or a ConfigError naming each bad setting."""
+    from rag.errors import ConfigError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"rag.toml is not valid TOML: {err}. Fix or remove it.") from None
+    except ValidationError as err:
+        bad = "; ".join(
+            f"{'.'.join(map(str, e['loc']))} (RAG_{str(e['loc'][0]).upper()} or rag.toml)"
+            f" is {e.get('input')!r}: {e['msg'].lower()}"
+            for e in err.errors()
+        )
+        raise ConfigError(f"Bad setting: {bad}.") from None
 
 
 def go_offline() -> None:
@@ -128,6 +146,11 @@ class Settings(BaseSettings):
         650,
         description="The same for a question answered in points (what is, why, summarize…):"
         " the open set's key facts in the evidence, 450 → 650 tokens: 0.36 → 0.6 (README).",
+    )
+    max_question_chars: int = Field(
+        1000,
+        description="Longer questions are cut here (at a sentence end), with a notice: the"
+        " whole prompt is 450-650 tokens, about 2,000 characters with its evidence.",
     )
     rank_depth: int = Field(
         10, description="Articles ranked for scoring retrieval (eval), whatever top_k is."

@@ -22,6 +22,7 @@ from rag.chroma_errors import chroma_failure, chroma_guard
 from rag.chunking import Chunk
 from rag.errors import ConfigError, IndexMismatch, StoreError
 from rag.index_lock import writing
+from rag.manifest_db import ManifestConnection, quick_check
 from rag.settings import Settings
 
 CHROMA_BATCH = 4000
@@ -173,12 +174,16 @@ class Store:
         try:
             index_dir.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
-                index_dir / "manifest.sqlite3", check_same_thread=False, timeout=30
+                index_dir / "manifest.sqlite3",
+                check_same_thread=False,
+                timeout=30,
+                factory=ManifestConnection,
             )
+            self._db.index_dir = index_dir
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA.format(tokenize=TOKENIZE))
             self._create_ranked_tables()
-        except (OSError, sqlite3.Error) as err:
+        except (OSError, sqlite3.OperationalError) as err:
             raise StoreError(f"Cannot open the index in {index_dir}: {err}") from None
         self._lock = threading.RLock()
         self._terms_lock = threading.Lock()
@@ -259,8 +264,6 @@ class Store:
             self._add(items)
 
     def _add(self, items: Sequence[tuple[Article, list[Chunk], list[list[float]]]]) -> None:
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
         with self._tx() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO articles (id, origin, content_hash, record_hash, title,"
@@ -283,26 +286,9 @@ class Store:
                     for a, chunks, _ in items
                 ],
             )
-        nodes = [
-            TextNode(
-                id_=c.id,
-                text=c.text,
-                embedding=vector,
-                metadata={
-                    "article_id": a.id,
-                    "source": a.source,
-                    "date_num": date_number(a.date),
-                    "start": c.start,
-                    "end": c.end,
-                },
-                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=a.id)},
-            )
-            for a, chunks, vectors in items
-            for c, vector in zip(chunks, vectors, strict=True)
-        ]
-        with chroma_guard(self.settings):
-            for i in range(0, len(nodes), CHROMA_BATCH):
-                self.vectors.add(nodes[i : i + CHROMA_BATCH])
+        self._add_vectors(
+            [(a.id, a.source, a.date, chunks, vectors) for a, chunks, vectors in items]
+        )
         with self._tx() as db:
             for a, chunks, _ in items:
                 rids = []
@@ -331,6 +317,40 @@ class Store:
                     f"{len(items) - cur.rowcount} of {len(items)} articles being written vanished"
                     " from the manifest (another writer?). Run `rag index` again."
                 )
+
+    def _add_vectors(
+        self, rows: Sequence[tuple[str, str, str, list[Chunk], list[list[float]]]]
+    ) -> None:
+        """Upsert the vectors of (article id, source, date, chunks, vectors) into Chroma."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        nodes = [
+            TextNode(
+                id_=c.id,
+                text=c.text,
+                embedding=vector,
+                metadata={
+                    "article_id": article_id,
+                    "source": source,
+                    "date_num": date_number(date),
+                    "start": c.start,
+                    "end": c.end,
+                },
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article_id)},
+            )
+            for article_id, source, date, chunks, vectors in rows
+            for c, vector in zip(chunks, vectors, strict=True)
+        ]
+        with chroma_guard(self.settings):
+            for i in range(0, len(nodes), CHROMA_BATCH):
+                self.vectors.add(nodes[i : i + CHROMA_BATCH])
+
+    def restore_vectors(
+        self, article: StoredArticle, chunks: list[Chunk], vectors: list[list[float]]
+    ) -> None:
+        """Give an article's manifest chunks their vectors again (`rag repair`)."""
+        with self._writing():
+            self._add_vectors([(article.id, article.source, article.date, chunks, vectors)])
 
     def remove(self, article_ids: Sequence[str]) -> None:
         """Delete articles, their chunks, vectors and keyword entries."""
@@ -588,6 +608,55 @@ class Store:
         with chroma_guard(self.settings):
             return self._collection.count()
 
+    def check(self) -> None:
+        """Raise IndexDamaged when a manifest page is unreadable (writers and the doctor ask)."""
+        with self._lock:
+            quick_check(self._db, self.settings.index_dir)
+
+    def vector_gap(self) -> str:
+        """'' when Chroma holds a vector per passage; else what is missing and the fix.
+
+        Two counts, a few milliseconds: asked before every answer, so none comes from half an
+        index without saying so.
+        """
+        with self._lock:
+            chunks = self._db.execute(
+                "SELECT count(*) FROM chunks c JOIN articles a ON a.id = c.article_id"
+                " WHERE a.state = 'ready'"
+            ).fetchone()[0]
+        vectors = self.vector_count()
+        if vectors >= chunks:
+            return ""
+        return (
+            f"The index's vector store holds {vectors:,} of {chunks:,} passages (was"
+            f" {self.settings.index_dir}/chroma deleted or damaged?), so answers may miss"
+            " articles. `rag repair` embeds the missing ones again from the index."
+        )
+
+    def missing_vectors(self) -> dict[str, list[Chunk]]:
+        """The manifest's chunks that Chroma has no vector for, by article id."""
+        vector_ids = self._vector_ids()
+        with self._lock:
+            rows = self._db.execute(
+                'SELECT c.article_id, c.idx, c.start, c."end", c.text FROM chunks c'
+                " JOIN articles a ON a.id = c.article_id WHERE a.state = 'ready'"
+                " ORDER BY c.article_id, c.idx"
+            ).fetchall()
+        missing: dict[str, list[Chunk]] = {}
+        for chunk in (Chunk(*row) for row in rows):
+            if chunk.id not in vector_ids:
+                missing.setdefault(chunk.article_id, []).append(chunk)
+        return missing
+
+    def _vector_ids(self) -> set[str]:
+        vector_ids: set[str] = set()
+        with chroma_guard(self.settings):
+            total = self._collection.count()
+            for offset in range(0, total, CHROMA_BATCH):
+                got = self._collection.get(include=[], limit=CHROMA_BATCH, offset=offset)
+                vector_ids.update(got["ids"])
+        return vector_ids
+
     def problems(self) -> list[str]:
         """Inconsistencies between manifest, keyword index and Chroma; empty when healthy."""
         found = []
@@ -615,14 +684,12 @@ class Store:
             fts = db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
         if fts != len(chunk_ids):
             found.append(f"keyword index has {fts} entries for {len(chunk_ids)} chunks")
-        vector_ids: set[str] = set()
-        with chroma_guard(self.settings):
-            total = self._collection.count()
-            for offset in range(0, total, CHROMA_BATCH):
-                got = self._collection.get(include=[], limit=CHROMA_BATCH, offset=offset)
-                vector_ids.update(got["ids"])
+        vector_ids = self._vector_ids()
         if missing := chunk_ids - vector_ids:
-            found.append(f"{len(missing)} chunks have no vector, e.g. {min(missing)}")
+            found.append(
+                f"{len(missing)} chunks have no vector, e.g. {min(missing)}"
+                " (`rag repair` embeds them again)"
+            )
         if orphans := vector_ids - chunk_ids:
             found.append(f"{len(orphans)} vectors belong to no article, e.g. {min(orphans)}")
         return found

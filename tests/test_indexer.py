@@ -42,8 +42,10 @@ class Env:
         self.embedder = FakeEmbedder()
         self.store = open_store(settings, self.embedder)
 
-    def index(self, *paths: Path, prune: bool = False) -> IndexReport:
-        return index_paths(paths, self.store, self.embedder, self.settings, prune=prune)
+    def index(self, *paths: Path, prune: bool = False, prune_all: bool = False) -> IndexReport:
+        return index_paths(
+            paths, self.store, self.embedder, self.settings, prune=prune, prune_all=prune_all
+        )
 
     def ids(self) -> list[str]:
         return [a.id for a in self.store.articles()]
@@ -287,10 +289,29 @@ def test_prune_through_a_symlinked_folder(env: Env, tmp_path: Path) -> None:
     link.symlink_to(tmp_path / "real", target_is_directory=True)
     env.index(link)
     _jsonl(feed, [{**ROWS[0], "id": "Gold"}])
-    report = env.index(link, prune=True)
+    report = env.index(link, prune=True, prune_all=True)
     assert report.removed == ["rain", "vote"]
     assert env.ids() == ["gold"]
     env.assert_consistent()
+
+
+def test_prune_holds_back_most_of_the_index_until_told(env: Env, corpus: Path) -> None:
+    """An unmounted drive leaves an empty mount point: every article's file looks gone."""
+    env.index(corpus)
+    for path in corpus.rglob("*.*"):
+        path.unlink()
+    report = env.index(corpus, prune=True)
+    assert report.removed == [] and report.held_back == ["alpaca", "fishing", "mining"]
+    assert len(env.ids()) == 3
+    assert env.index(corpus, prune=True, prune_all=True).removed == ["alpaca", "fishing", "mining"]
+    assert env.ids() == []
+    env.assert_consistent()
+
+
+def test_prune_of_a_minority_needs_no_confirmation(env: Env, corpus: Path) -> None:
+    env.index(corpus)
+    (corpus / "mining.txt").unlink()
+    assert env.index(corpus, prune=True).removed == ["mining"]
 
 
 # -- the kill test -------------------------------------------------------------------------
