@@ -22,7 +22,8 @@ go_offline()  # before gradio, llama-index or transformers are imported
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
-from rag.answer import Engine, open_engine  # noqa: E402
+from rag.answer import Engine  # noqa: E402
+from rag.api import index_paths, open_engine  # noqa: E402
 from rag.app import chat, chat_tab, evaluate_tab, library_tab, settings_tab  # noqa: E402
 from rag.app.eval_jobs import Runner  # noqa: E402
 from rag.app.security import (  # noqa: E402
@@ -36,7 +37,7 @@ from rag.app.style import CSS  # noqa: E402
 from rag.chat import Conversations  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.index_lock import serve_index, writing  # noqa: E402
-from rag.indexer import IndexReport, index_paths  # noqa: E402
+from rag.indexer import IndexReport  # noqa: E402
 from rag.llm import EmbeddedLLM  # noqa: E402
 
 
@@ -64,7 +65,7 @@ def index_if_empty(engine: Engine, out: Callable[[str], None] = print) -> IndexR
         if engine.store.articles():  # another run indexed while we waited
             return None
         out(f"Indexing the bundled articles in {settings.articles_dir} (first start)…")
-        report = index_paths([settings.articles_dir], engine.store, engine.embedder, settings)
+        report = index_paths([settings.articles_dir], engine)
     out(f"Indexed {len(report.added)} articles ({report.chunks} passages).")
     return report
 

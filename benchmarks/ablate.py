@@ -22,7 +22,7 @@ from common import OUT, bench_settings, recorded, table
 from quality import SETS, WORK, ours, pick
 
 from rag import answer, verify
-from rag.answer import open_engine
+from rag.api import open_engine
 from rag.metrics import paired
 from rag.questions import load_questions, split_key, split_part
 

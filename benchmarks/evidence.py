@@ -22,7 +22,7 @@ from pathlib import Path
 from common import OUT, bench_settings, table
 from quality import SETS
 
-from rag.answer import open_engine
+from rag.api import open_engine
 from rag.chat import condense
 from rag.citations import Passage
 from rag.metrics import is_correct, paired

@@ -24,7 +24,7 @@ import numpy as np
 from common import OUT, bench_settings, table
 from quality import SETS
 
-from rag.answer import open_engine
+from rag.api import open_engine
 from rag.evidence import pick
 from rag.metrics import is_correct, paired
 from rag.questions import Question, load_questions, split_key, split_part

@@ -311,7 +311,7 @@ def main() -> int:
     spec = SETS[args.set]
     systems = set(args.systems.split(","))
 
-    from rag.answer import open_engine
+    from rag.api import open_engine
     from rag.chat import condense
     from rag.embeddings import packaged_minilm_path
     from rag.indexer import index_paths, open_index

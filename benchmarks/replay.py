@@ -18,7 +18,7 @@ from pathlib import Path
 from common import OUT, recorded
 
 from rag import evaluation
-from rag.answer import open_engine
+from rag.api import open_engine
 from rag.app.evaluate import eval_pipeline
 from rag.questions import load_questions, split_key, split_part
 from rag.settings import Settings, go_offline

@@ -23,7 +23,7 @@ from fake_llm import ScriptedLLM, free_port  # noqa: E402
 from helpers import GAS_QUESTION, scripted_reply  # noqa: E402
 
 import ui  # noqa: E402
-from rag.answer import open_engine  # noqa: E402
+from rag.api import open_engine  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = {"light": ROOT / "docs" / "screenshot.png", "dark": ROOT / "docs" / "screenshot-dark.png"}

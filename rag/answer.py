@@ -26,7 +26,7 @@ from rag.compose import (
 )
 from rag.errors import LLMError
 from rag.kinds import POINT_KINDS, clip_question, question_kind, subject
-from rag.llm import ChatLLM, EmbeddedLLM, make_llm
+from rag.llm import ChatLLM, EmbeddedLLM
 from rag.parts import parts
 from rag.points import decide_points, speaking
 from rag.search import Found, find_passages
@@ -93,13 +93,11 @@ class Engine:
         if isinstance(self.llm, EmbeddedLLM):
             self.llm.close()
 
+    def __enter__(self) -> Engine:
+        return self
 
-def open_engine(settings: Settings) -> Engine:
-    """Open the index, the query embedder and the configured LLM."""
-    from rag.indexer import open_index
-
-    store, embedder = open_index(settings, for_queries=True)
-    return Engine(settings, store, embedder, make_llm(settings))
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _wait_message(
@@ -347,9 +345,22 @@ def _learn_speed(engine: Engine, prompt_tokens: int, seconds: float) -> None:
         engine.prompt_speed = 0.7 * engine.prompt_speed + 0.3 * (prompt_tokens / seconds)
 
 
-def ask(question: str, engine: Engine, **options: object) -> Answer:
-    """Run answer_stream to the end and return the answer (scripts, eval, tests)."""
-    for event in answer_stream(question, engine, **options):  # type: ignore[arg-type]
+def ask(
+    question: str,
+    engine: Engine,
+    *,
+    history: list[dict[str, str]] | None = None,
+    filters: Filters | None = None,
+    top_k: int | None = None,
+    hybrid: bool | None = None,
+    question_date: str = "",
+) -> Answer:
+    """Run answer_stream to the end and return the verified answer (scripts, eval, tests)."""
+    events = answer_stream(
+        question, engine, history=history, filters=filters, top_k=top_k, hybrid=hybrid,
+        question_date=question_date,
+    )  # fmt: skip
+    for event in events:
         if isinstance(event, Done):
             return event.answer
     raise RuntimeError("answer_stream ended without an answer")

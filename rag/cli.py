@@ -279,7 +279,7 @@ def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) ->
 
 
 def cmd_ask(args: argparse.Namespace, out: Console) -> int:
-    from rag.answer import answer_stream, open_engine
+    from rag.api import answer_stream, open_engine
     from rag.store import Filters
 
     engine = open_engine(settings_from(args))
@@ -300,7 +300,7 @@ def cmd_ask(args: argparse.Namespace, out: Console) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, out: Console) -> int:
-    from rag.answer import answer_stream, open_engine
+    from rag.api import answer_stream, open_engine
 
     engine = open_engine(settings_from(args))
     history: list[dict[str, str]] = []
@@ -369,7 +369,7 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
         return 0
     if len(args.target) != 1:
         raise RagError("usage: rag eval QUESTIONS.jsonl|csv [options]")
-    from rag.answer import open_engine
+    from rag.api import open_engine
     from rag.app.evaluate import eval_pipeline
 
     settings = settings_from(args)

@@ -57,6 +57,42 @@ def evidence_budget(settings: Settings, question: str, today: str, points: bool 
     return whole - sum(estimate_tokens(m["content"]) for m in fixed)
 
 
+def search_hits(
+    question: str,
+    engine: Engine,
+    depth: int,
+    *,
+    filters: Filters | None = None,
+    hybrid: bool | None = None,
+    today: str = "",
+    timings: dict[str, float] | None = None,
+) -> list[Hit]:
+    """The top `depth` chunks of one hybrid retrieval with the engine's settings, articles
+    dated in the question's time window (`today`: when it is asked) lifted."""
+    settings = engine.settings
+    return retrieve(
+        question,
+        engine.store,
+        engine.embedder,
+        k=depth,
+        candidates=max(settings.candidates, settings.rank_depth),
+        hybrid=settings.hybrid if hybrid is None else hybrid,
+        filters=filters,
+        window=date_window(question, today or date.today().isoformat()),
+        timings=timings,
+    )
+
+
+def ranked_chunks(hits: list[Hit], articles: dict[str, StoredArticle]) -> list[Passage]:
+    """Hits as Passages numbered by rank, with their articles' metadata (hits whose article
+    is gone are dropped)."""
+    return [
+        ranked_chunk(rank, hit, articles[hit.chunk.article_id])
+        for rank, hit in enumerate(hits, 1)
+        if hit.chunk.article_id in articles
+    ]
+
+
 def _header_tokens(article: StoredArticle) -> int:
     return estimate_tokens(prompt.header(article.title, article.source, article.date))
 
@@ -81,16 +117,8 @@ def find_passages(
     today = today or date.today().isoformat()
 
     def search(question: str, depth: int) -> list[Hit]:
-        return retrieve(
-            question,
-            engine.store,
-            engine.embedder,
-            k=depth,
-            candidates=max(settings.candidates, settings.rank_depth),
-            hybrid=settings.hybrid if hybrid is None else hybrid,
-            filters=filters,
-            window=date_window(question, today),
-            timings=timings,
+        return search_hits(
+            question, engine, depth, filters=filters, hybrid=hybrid, today=today, timings=timings
         )
 
     hits = search(query, max(k, settings.rank_depth * RANK_CHUNKS_PER_ARTICLE))
@@ -99,11 +127,7 @@ def find_passages(
     searches = [(q, search(q, k) if len(questions) > 1 else hits[:k]) for q in questions]
     seen = {h.chunk.article_id for _, got in [(query, hits), *searches] for h in got}
     articles = {a.id: a for i in seen if (a := engine.store.article(i)) is not None}
-    ranked = [
-        ranked_chunk(rank, hit, articles[hit.chunk.article_id])
-        for rank, hit in enumerate(hits, 1)
-        if hit.chunk.article_id in articles
-    ]
+    ranked = ranked_chunks(hits, articles)
     doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
     weights = evidence.idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today, points)

@@ -21,7 +21,7 @@ from fake_llm import ScriptedLLM, free_port
 from helpers import GAS_QUESTION, scripted_reply
 
 import ui
-from rag.answer import open_engine
+from rag.api import open_engine
 from rag.app import render
 from rag.indexer import index_paths
 from rag.settings import Settings

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from rag import evaluation
-from rag.answer import Answer, Engine, answer_stream
+from rag.answer import Answer, Engine
+from rag.api import answer_stream
 from rag.app import eval_html
 from rag.app.eval_sets import resolve_set
 from rag.app.render import notice_html

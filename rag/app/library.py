@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import Engine
+from rag.api import index_paths
 from rag.app.render import esc, notice_html
 from rag.articles import Article, load_file
 from rag.cleaning import parse_date
 from rag.errors import RagError
 from rag.index_lock import IndexBusy, writing
-from rag.indexer import IndexReport, Progress, index_paths, not_indexed
+from rag.indexer import IndexReport, Progress, not_indexed
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 MAX_NAME_CHARS = 80
@@ -134,9 +135,7 @@ def _index_uploads(
         if progress is not None:
             progress(0.0, desc=f"Reading {len(saved)} file(s)…")
         try:
-            report = index_paths(
-                saved, engine.store, engine.embedder, settings, progress=on_progress, meta=meta
-            )
+            report = index_paths(saved, engine, progress=on_progress, meta=meta)
         except RagError as err:
             rejected.extend((p.name, str(err)) for p in saved)
     return report_html(engine, report, rejected), library_rows(engine)
