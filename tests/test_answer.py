@@ -484,3 +484,12 @@ def test_an_open_question_the_articles_do_not_touch_is_refused(indexed, llm_serv
     answer = ask("What is photosynthesis?", engine_for(indexed, llm_server.base_url))
     assert answer.abstained and answer.text.startswith("The articles do not say.")
     assert "The closest articles: “" in answer.text  # named by their titles
+
+
+def test_a_pasted_article_as_question_is_cut_with_a_notice(indexed) -> None:
+    """2.7 MB once failed in SQLite ("too many SQL variables"); its first 1,000 are asked."""
+    settings, store, embedder = indexed
+    question = QUESTION + " " + "Please answer carefully and cite the article. " * 60_000
+    answer = ask(question, Engine(settings, store, embedder, None))
+    assert answer.question.startswith(QUESTION) and len(answer.question) <= 1000
+    assert f"Your question was {len(question):,} characters" in answer.notice

@@ -274,3 +274,43 @@ def test_words_of_a_first_try_and_of_reading_on_stay_on_separate_lines() -> None
     events = [Sources([]), Token("6,300"), Sources([]), Token("7,400"), Done(answer)]
     show_answer(iter(events), Console(file=buffer, width=100))
     assert buffer.getvalue().startswith("6,300\n7,400\n")
+
+
+def test_a_date_that_is_no_date_is_refused(empty_env: Path) -> None:
+    """`--since banana` was silently ignored: every article passed the filter."""
+    err = io.StringIO()
+    with redirect_stderr(err), pytest.raises(SystemExit) as caught:
+        main(["ask", "What happened?", "--since", "banana"])
+    assert caught.value.code == 2 and "'banana' is not a date" in err.getvalue()
+
+
+def test_a_bad_setting_is_one_line_not_a_traceback(
+    empty_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_TOP_K", "abc")
+    result = run(["articles"])
+    assert result.code == 2 and "Traceback" not in result.text
+    assert "Bad setting: top_k (RAG_TOP_K or rag.toml) is 'abc'" in result.text
+
+
+def test_a_rebuild_is_refused_while_an_app_serves_the_index(empty_env: Path) -> None:
+    """A rebuild under a running app broke its every ask until a restart."""
+    import subprocess
+    import sys
+
+    empty_env.mkdir()
+    code = (
+        "import sys, time; from pathlib import Path; from rag.index_lock import serve_index\n"
+        "serve_index(Path(sys.argv[1])); print('serving', flush=True); time.sleep(60)"
+    )
+    app = subprocess.Popen(
+        [sys.executable, "-c", code, str(empty_env)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert app.stdout is not None and app.stdout.readline().strip() == "serving"
+        result = run(["index", str(ARTICLES_DIR), "--rebuild"])
+        assert result.code == 2
+        assert f"pid {app.pid}, the app" in result.text and "Stop the app" in result.text
+    finally:
+        app.kill()
+        app.wait()

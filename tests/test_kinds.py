@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.kinds import question_kind, wants_points
+from rag.kinds import clip_question, question_kind, wants_points
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,10 @@ def test_open_questions_get_points(question: str, kind: str) -> None:
 def test_quiz_facts_keep_the_answer_phrase(question: str) -> None:
     assert question_kind(question) == "factoid"
     assert not wants_points(question)
+
+
+def test_clip_question_keeps_short_questions_and_cuts_at_a_sentence_end() -> None:
+    assert clip_question("How many?", 1000) == "How many?"
+    long = "How many workers were kidnapped? " + "More words here. " * 100
+    assert clip_question(long, 60) == "How many workers were kidnapped? More words here."
+    assert clip_question("x" * 50, 20) == "x" * 20
