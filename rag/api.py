@@ -46,12 +46,14 @@ def index_paths(
     prune_all: bool = False,
     progress: Callable[[Progress], None] | None = None,
     meta: dict[str, str] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> IndexReport:
     """Index files and folders of articles (.txt .md .html .pdf .jsonl) into an open engine's
     index, or into the index of `into` as settings (default: `RAG_*` and `rag.toml`), whose
     embedder is then opened for bulk work. Safe to interrupt and re-run; `prune` also drops
     articles whose files are gone (held back in `report.held_back` when that is more than half
-    the index, unless `prune_all`); `meta` ({"source", "date"}) overrides what the files say.
+    the index, unless `prune_all`); `meta` ({"source", "date"}) overrides what the files say;
+    `stop()` is asked after each written batch and ends the run there when true.
     """
     if isinstance(into, Engine):
         store, embedder, settings = into.store, into.embedder, into.settings
@@ -61,5 +63,5 @@ def index_paths(
         store, embedder = open_index(settings)
     return _index_into(
         [Path(p) for p in paths], store, embedder, settings,
-        prune=prune, prune_all=prune_all, progress=progress, meta=meta,
+        prune=prune, prune_all=prune_all, progress=progress, meta=meta, stop=stop,
     )  # fmt: skip

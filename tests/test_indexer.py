@@ -506,3 +506,22 @@ def test_thousands_of_repeated_reasons_are_one_line_each(env: Env, tmp_path: Pat
     groups = not_indexed(report)
     assert [(g.reason, g.count) for g in groups] == [("invalid JSON", 2000), ("duplicate", 2999)]
     assert groups[1].first.endswith("#2") and groups[1].twin == "rows-1"
+
+
+def test_a_stop_between_batches_keeps_what_was_written_and_a_rerun_finishes(
+    env: Env, tmp_path: Path
+) -> None:
+    root = tmp_path / "many"
+    for i in range(40):
+        write_article(root / f"s{i:02d}.txt", sentences(f"district {i} budget", 30))
+    seen: list[Progress] = []
+    report = index_paths(
+        [root], env.store, env.embedder, env.settings, progress=seen.append, stop=lambda: True
+    )
+    assert report.stopped and 0 < len(report.added) < 40
+    assert seen[-1].articles == len(report.added) and seen[-1].articles_total == 40
+    env.assert_consistent()
+    again = env.index(root)
+    assert not again.stopped and len(again.added) == 40 - len(report.added)
+    assert again.unchanged == len(report.added)
+    env.assert_consistent()

@@ -7,6 +7,7 @@ under sanitised names into `<state dir>/uploads` before indexing.
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -125,10 +126,12 @@ def _index_uploads(
     settings = engine.settings
     saved, rejected = save_uploads(files, settings.state_dir / "uploads", settings.max_upload_mb)
 
+    started = time.monotonic()
+
     def on_progress(p: Progress) -> None:
         if progress is not None:
             fraction = p.done / p.total if p.total else 0.0
-            progress(fraction, desc=p.message or f"Embedding {p.done}/{p.total} passages")
+            progress(fraction, desc=p.message or progress_text(p, time.monotonic() - started))
 
     report: IndexReport | None = None
     if saved:
@@ -139,6 +142,19 @@ def _index_uploads(
         except RagError as err:
             rejected.extend((p.name, str(err)) for p in saved)
     return report_html(engine, report, rejected), library_rows(engine)
+
+
+def progress_text(p: Progress, elapsed: float) -> str:
+    """'12/40 articles, 300/1,000 passages, 25 a second, about 28 s left' (rate as measured).
+
+    >>> progress_text(Progress(300, 1000, "", 12, 40), 12.0)
+    '12/40 articles, 300/1,000 passages, 25 a second, about 28 s left'
+    """
+    text = f"{p.articles:,}/{p.articles_total:,} articles, {p.done:,}/{p.total:,} passages"
+    if p.done and elapsed > 0:
+        rate = p.done / elapsed
+        text += f", {rate:.0f} a second, about {round((p.total - p.done) / rate):,} s left"
+    return text
 
 
 def _titled(engine: Engine, ids: list[str]) -> str:
