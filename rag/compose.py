@@ -5,7 +5,7 @@ abstention naming the closest sentence, or quotes when the model cannot help. Pu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rag.asks import asking_clause
@@ -20,6 +20,7 @@ from rag.citations import (
     support_span,
     verify,
 )
+from rag.phrasing import about_time, dated, phrased
 from rag.verify import Verdict
 
 ABSTAIN_TEXT = "The articles do not say."
@@ -192,9 +193,27 @@ def answer_from_verdict(question: str, query: str, verdict: Verdict, read: list[
     known = {p.n for p in read}  # a rival may cite a sentence the model read on a first try
     passages = read + list({p.n: p for p in verdict.added if p.n not in known}.values())
     missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
+    verdict.sentences = [
+        worded(question, s, passages, verdict.disagreement) for s in verdict.sentences
+    ]
     answer = _claims(question, query, verdict, passages, render_text(verdict.sentences))
     answer.notice = " ".join(missing)
     return answer
+
+
+def worded(question: str, sentence: Sentence, passages: list[Passage], disagree: bool) -> Sentence:
+    """A bare answer phrase ("36 [3].") said as a sentence built from the question or its cited
+    sentence; with its articles' dates when the question is about time or sources disagree."""
+    by_n = {p.n: p for p in passages}
+    cited = [by_n[n] for n in sentence.citations if n in by_n]
+    said = phrased(question, sentence.phrase, cited) if sentence.phrase else ""
+    if said:
+        sentence = replace(sentence, text=render_text([replace(sentence, text=f"{said}.")]))
+    if disagree or about_time(question):
+        marked = render_text([sentence])
+        if (text := dated(marked, passages)) != marked:
+            sentence = replace(sentence, text=text)
+    return sentence
 
 
 def free_text_answer(question: str, query: str, raw: str, passages: list[Passage]) -> Answer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.asks import answer_kind_ok, asking_clause
 from rag.citations import Passage, Sentence, figures, fold, names
@@ -326,7 +326,8 @@ def _listed(kept: Sequence[Checked]) -> Sentence:
     """The kept answers as one sentence citing all their sentences: '52 [1]; 46 [2].'"""
     ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
     text = "; ".join(_marked(k) for k in kept) + "."
-    return Sentence(text[0].upper() + text[1:], ids)
+    phrase = kept[0].answer if len(kept) == 1 else ""  # compose.py words it as a sentence
+    return Sentence(text[0].upper() + text[1:], ids, phrase=phrase)
 
 
 def _two_part(
@@ -346,4 +347,5 @@ def _two_part(
             for k in kept
         )
     ]
-    return Verdict([_listed(kept)], left_out, unanswered=unanswered)
+    listed = replace(_listed(kept), phrase="")  # a phrase answers a part, not the question
+    return Verdict([listed], left_out, unanswered=unanswered)
