@@ -233,9 +233,11 @@ def answer_json(answer: Answer) -> dict[str, object]:
 
 def print_sources(answer: Answer, out: Console) -> None:
     """`[1] Title — Source, date — the passage, supporting sentence in bold`."""
+    from rag.compose import closest
+
     if answer.notice:
         out.print(f"[yellow]{escape(answer.notice)}[/]")
-    shown = answer.citations or ([] if not answer.abstained else answer.passages[:3])
+    shown = answer.citations or ([] if not answer.abstained else closest(answer.passages))
     if answer.abstained and shown:
         out.print("Closest passages:")
     for c in shown:

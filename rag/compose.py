@@ -25,6 +25,7 @@ from rag.verify import Verdict
 
 ABSTAIN_TEXT = "The articles do not say."
 QUOTE_LABEL = "The articles say:"
+CLOSEST = 3  # passages a refusal lists
 _REFUSAL = re.compile(
     r"articles do not say|do(?:es)? not (?:say|mention|contain|provide|specify|answer)|"
     r"no information|not (?:mentioned|stated|specified)|cannot answer|can't answer|"
@@ -158,13 +159,18 @@ def _claims(
     )
 
 
+def closest(passages: list[Passage], k: int = CLOSEST) -> list[Passage]:
+    """The `k` best-scored passages, best first: what a refusal quotes and lists."""
+    return sorted(passages, key=lambda p: (-p.score, p.n))[:k]
+
+
 def abstention(
     question: str, query: str, passages: list[Passage], left_out: list[Sentence]
 ) -> Answer:
     """'The articles do not say', naming what the closest sentence does say."""
     text = ABSTAIN_TEXT
     if passages:
-        best = max(passages, key=lambda p: p.score)
+        best = closest(passages)[0]
         text += f" The closest they come: “{' '.join(best.text.split())}” [{best.n}]"
     return Answer(question, query, text, True, "generated", passages=passages, left_out=left_out)
 

@@ -453,11 +453,15 @@ def test_sources_show_before_the_first_word(page: Any, app: dict[str, Any]) -> N
 
 
 def test_left_out_claims_are_labelled_in_words(page: Any) -> None:
-    """A made-up claim is listed as left out with its reason and a legend, without hovering."""
+    """A made-up claim is behind a "why not shown" toggle, listed with its reason, with a
+    legend; the label is in words, without hovering."""
     answer = ask(page, GAS_QUESTION, 0)
     label = answer.query_selector(".rag-badge-left")
     assert label is not None and label.is_visible() and label.inner_text() == "left out"
     item = answer.query_selector(".rag-left-out li")
+    assert not item.is_visible()  # behind the toggle, below a correct answer
+    answer.query_selector(".rag-why summary").click()
+    assert item.is_visible()
     assert "500 soldiers" in item.inner_text() and "not in the cited sentences" in item.inner_text()
     legend = answer.query_selector(".rag-legend")
     assert legend is not None and legend.is_visible() and "left out" in legend.inner_text()

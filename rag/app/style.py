@@ -32,7 +32,9 @@ BASE_CSS = """
 .rag-badge { display: inline-block; font-size: .78em; font-weight: 600; border-radius: 4px;
   padding: 0 .35em; margin: 0 .2em; font-style: normal; white-space: nowrap; }
 .rag-reason { font-size: .85em; font-style: italic; }
-.rag-left-out { margin: .4em 0 0 0; padding-left: 1.2em; font-size: .92em; }
+.rag-why { margin-top: .4em; font-size: .92em; }
+.rag-why summary { cursor: pointer; }
+.rag-left-out { margin: .2em 0 0 0; padding-left: 1.2em; }
 .rag-legend { font-size: .8em; margin-top: .5em; opacity: .95; }
 .rag-tools { font-size: .85em; margin-top: .4em; }
 .rag-copytext { display: none; }
