@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -492,3 +493,19 @@ def test_an_open_question_the_articles_do_not_touch_is_refused(indexed, llm_serv
     answer = ask("What is photosynthesis?", engine_for(indexed, llm_server.base_url))
     assert answer.abstained and answer.text.startswith("The articles do not say.")
     assert "The closest articles: “" in answer.text  # named by their titles
+
+
+def test_the_wait_estimate_comes_from_this_process_answers(indexed, llm_server) -> None:
+    llm_server.responder = lambda r: reply(("36", [gas_passage(r)]))
+    llm_server.mode, llm_server.delay = "slow", 0.3  # a first token is measurable
+    engine = engine_for(indexed, llm_server.base_url)
+
+    def status() -> str:
+        events = list(answer_stream(QUESTION, engine))  # to the end: the answer is measured
+        return next(e.message for e in events if isinstance(e, Status) and "Reading" in e.message)
+
+    assert status().endswith("(first answer of this process: timing it)")  # no made-up figure
+    assert re.search(r"\(about \d+ s\)$", status())  # measured on the first answer
+    for _ in range(3):  # the last answers read far slower than this process's usual speed
+        engine.pace.learn(400, to_first=400.0, writing=1.0)
+    assert status().endswith("busy machine: the last answers were slower than usual)")

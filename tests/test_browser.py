@@ -440,7 +440,7 @@ def test_sources_show_before_the_first_word(page: Any, app: dict[str, Any]) -> N
         assert streaming is not None, "the answer had already finished"
         assert streaming.query_selector("p").inner_text().strip() == ""  # no token yet
         wait_text(page, "#chat .rag-status", "Reading", timeout=3_000)
-        assert re.search(r"Reading \d+ sentences from \d+ articles?… \(about \d+ s\)",
+        assert re.search(r"Reading \d+ sentences from \d+ articles?… \((about \d+ s|first a)",
                          page.inner_text("#chat .rag-status"))  # fmt: skip
         assert "36 natural gas workers" in page.inner_text("#sources")
     finally:
