@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from rag.errors import RagError
 from rag.settings import Settings, go_offline, load_settings
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rag.answer import Answer, Event
     from rag.indexer import NotIndexed
     from rag.judge import Judge
+    from rag.store import StoredArticle
 
 err_console = Console(stderr=True)
 SHOWN_SKIPS = 30  # reasons printed after `rag index`; `--json` has every one
@@ -173,12 +174,18 @@ def cmd_articles(args: argparse.Namespace, out: Console) -> int:
         keys = ("id", "title", "source", "date", "url", "author", "n_chunks", "origin")
         out.print_json(json.dumps([{k: getattr(a, k) for k in keys} for a in rows]))
         return 0
-    table = Table("id", "title", "source", "date", "chunks")
-    for a in rows:
-        table.add_row(a.id, escape(a.title), escape(a.source), a.date, str(a.n_chunks))
-    out.print(table)
+    out.print(articles_table(rows))
     out.print(f"{len(rows)} articles, {sum(a.n_chunks for a in rows)} chunks")
     return 0
+
+
+def articles_table(rows: Sequence[StoredArticle]) -> Table:
+    """The articles with whole ids (to copy into `rag remove`); the titles wrap instead."""
+    widest = max((len(a.id) for a in rows), default=2)
+    table = Table(Column("id", no_wrap=True, min_width=widest), "title", "source", "date", "chunks")
+    for a in rows:
+        table.add_row(a.id, escape(a.title), escape(a.source), a.date, str(a.n_chunks))
+    return table
 
 
 def cmd_remove(args: argparse.Namespace, out: Console) -> int:
