@@ -186,3 +186,11 @@ def test_the_chat_hint_counts_the_articles_and_asks_about_their_titles(
     assert "– Report" not in " ".join(examples)  # a site's suffix is no subject
     views = run(chat.respond(engine, conversations, examples[0], None, "b"))
     assert views[-1][2]["turns"][0]["answer"]["kind"] == "summary"  # asked as a summary
+
+
+def test_exported_file_names_end_between_words() -> None:
+    question = "How many natural gas workers were kidnapped in La Convención in April?"
+    paths = export.write_exports([{"question": question, "error": "x"}], question)
+    stems = {Path(p).stem for p in paths}
+    assert stems == {"How-many-natural-gas-workers-were"}  # not "…-were-kidnap"
+    assert export.file_stem("x" * 90) == "x" * 40  # one long word: cut, as nothing else fits
