@@ -19,6 +19,7 @@ from rag.disagree import rivals, same_value
 from rag.evidence import ANAPHOR, overlap, terms
 from rag.parts import parts
 from rag.text import normalize
+from rag.units import spelled
 
 # Share of the question's IDF mass its evidence sentences must carry: against 0.5, 0.45
 # answered 2 more seed questions, and on the 184 dev questions one more conflict and one
@@ -78,6 +79,8 @@ def phrase_in(phrase: str, text: str) -> bool:
 
     >>> phrase_in("six days", "The workers were released 6 days later.")
     True
+    >>> phrase_in("145 meters", "The 145-metre footbridge collapsed.")
+    True
     """
     words = _tokens(phrase)
     norm = f" {normalize(text)} "
@@ -85,8 +88,8 @@ def phrase_in(phrase: str, text: str) -> bool:
         return False
     if f" {' '.join(words)} " in norm:
         return True
-    have = {_singular(w) for w in norm.split()}
-    return all(_singular(w) in have for w in words)
+    have = {spelled(_singular(w)) for w in norm.split()}
+    return all(spelled(_singular(w)) in have for w in words)
 
 
 def _singular(word: str) -> str:
