@@ -33,7 +33,7 @@ from rag.app.security import (  # noqa: E402
     check_bind,
     login_checker,
 )
-from rag.app.style import CSS  # noqa: E402
+from rag.app.style import CSS, theme  # noqa: E402
 from rag.chat import Conversations  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.index_lock import serve_index, writing  # noqa: E402
@@ -114,6 +114,7 @@ def serve(
         quiet=True,
         footer_links=[],
         css=CSS,
+        theme=theme(),
     )
     if block and owns_engine:  # launch() returns once the server stopped (Ctrl-C)
         engine.close()

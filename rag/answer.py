@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from rag.compose import (
 from rag.errors import LLMError
 from rag.kinds import POINT_KINDS, clip_question, question_kind, subject
 from rag.llm import ChatLLM, EmbeddedLLM
+from rag.pace import Pace
 from rag.parts import parts
 from rag.points import decide_points, speaking
 from rag.search import Found, find_passages
@@ -70,15 +71,13 @@ class Done:
 
 Event = Status | Sources | Token | Done
 
-PROMPT_TOKENS_PER_S = 60.0  # the embedded model on 2 cores, until this process measures it
-
 
 @dataclass
 class Engine:
     """Everything answering needs, opened once per process and shared by every question.
 
-    `constrained` turns False once a remote server refuses JSON-schema output; `prompt_speed`
-    (prompt tokens per second) is measured as answers come, for the wait estimate.
+    `constrained` turns False once a remote server refuses JSON-schema output; `pace` is
+    measured as answers come, for the wait estimate.
     """
 
     settings: Settings
@@ -86,7 +85,7 @@ class Engine:
     embedder: Embedder
     llm: ChatLLM | EmbeddedLLM | None
     constrained: bool = True
-    prompt_speed: float = PROMPT_TOKENS_PER_S
+    pace: Pace = field(default_factory=Pace)
 
     def close(self) -> None:
         """Stop the embedded model server, if one was started."""
@@ -101,15 +100,16 @@ class Engine:
 
 
 def _wait_message(
-    passages: list[Passage], prompt_tokens: int, speed: float, again: bool = False
+    passages: list[Passage], prompt_tokens: int, pace: Pace, again: bool = False
 ) -> str:
-    """'Reading 9 sentences from 3 articles… (about 5 s)'; `again`: after the first ones
-    answered nothing."""
+    """'Reading 9 sentences from 3 articles… (about 5 s)', from this process's measured pace;
+    `again`: after the first ones answered nothing."""
     articles = len({p.article_id for p in passages})
-    seconds = max(1, round(prompt_tokens / speed))
     noun = "article" if articles == 1 else "articles"
     lead = "No answer in those sentences. Reading the next " if again else "Reading "
-    return f"{lead}{len(passages)} sentences from {articles} {noun}… (about {seconds} s)"
+    return (
+        f"{lead}{len(passages)} sentences from {articles} {noun}… ({pace.estimate(prompt_tokens)})"
+    )
 
 
 def answer_stream(
@@ -180,7 +180,7 @@ def answer_stream(
     sizes = [sum(estimate_tokens(m["content"]) for m in r) for r, _ in calls]
     if embedded and engine.llm.status.state != "ready":
         yield Status("Loading the model…")
-    yield Status(_wait_message(passages, sizes[0], engine.prompt_speed))
+    yield Status(_wait_message(passages, sizes[0], engine.pace))
     try:
         raws = yield from _generate(engine, calls, sizes[0], started, timings, constrained, points)
         if points:
@@ -249,7 +249,7 @@ def _verify_or_read_on(
     sizes += [sum(estimate_tokens(m["content"]) for m in r) for r, _ in calls]
     size = sizes[-len(calls)]
     yield Sources(read)
-    yield Status(_wait_message(reading, size, engine.prompt_speed, again=True))
+    yield Status(_wait_message(reading, size, engine.pace, again=True))
     try:
         more = yield from _generate(engine, calls, size, started, timings, True)
     except LLMError as err:
@@ -294,10 +294,11 @@ def _generate(
     points: bool = False,
 ) -> Generator[Token, None, list[list[str]]]:
     """Send each call in turn, streaming readable Tokens; returns each reply's raw pieces.
-    The first token sets `timings['first_token']` and teaches the engine the prompt speed
-    (`size`: the first call's prompt tokens)."""
+    The first token sets `timings['first_token']`; the time to it and the writing after it
+    teach the engine's pace (`size`: the first call's prompt tokens)."""
     raws: list[list[str]] = []
     sent = time.perf_counter()
+    first = 0.0
     shown_before = False  # words of an earlier call (a part) were shown: separate the next ones
     for request, body in calls:
         raws.append(raw := [])
@@ -306,11 +307,13 @@ def _generate(
         )
         shown = prompt.stream_display(pieces, raw, points) if constrained else _collect(pieces, raw)
         for i, text in enumerate(shown):
-            if "first_token" not in timings:
-                timings["first_token"] = time.perf_counter() - started
-                _learn_speed(engine, size, time.perf_counter() - sent)
+            if not first:
+                first = time.perf_counter()
+                timings.setdefault("first_token", first - started)
             yield Token(" · " + text if i == 0 and shown_before else text)
             shown_before = True
+    if first:
+        engine.pace.learn(size, first - sent, time.perf_counter() - first)
     return raws
 
 
@@ -337,12 +340,6 @@ def _collect(pieces: Iterator[str], raw: list[str]) -> Iterator[str]:
     for piece in pieces:
         raw.append(piece)
         yield piece
-
-
-def _learn_speed(engine: Engine, prompt_tokens: int, seconds: float) -> None:
-    """Fold one measured prompt-reading speed into the engine's estimate."""
-    if seconds > 0.2:
-        engine.prompt_speed = 0.7 * engine.prompt_speed + 0.3 * (prompt_tokens / seconds)
 
 
 def ask(

@@ -68,6 +68,7 @@ class Sentence:
     supported: bool = True
     reason: str = ""
     attached: bool = False
+    phrase: str = ""  # the answer phrase, when the text is only that phrase: "36 [3]."
 
 
 def fold(text: str) -> str:

@@ -24,7 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from rag.errors import RagError
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from rag.answer import Answer, Event
     from rag.indexer import NotIndexed
     from rag.judge import Judge
+    from rag.store import StoredArticle
 
 
 class RateColumn(ProgressColumn):
@@ -225,12 +226,18 @@ def cmd_articles(args: argparse.Namespace, out: Console) -> int:
         keys = ("id", "title", "source", "date", "url", "author", "n_chunks", "origin")
         out.print_json(json.dumps([{k: getattr(a, k) for k in keys} for a in rows]))
         return 0
-    table = Table("id", "title", "source", "date", "chunks")
-    for a in rows:
-        table.add_row(a.id, escape(a.title), escape(a.source), a.date, str(a.n_chunks))
-    out.print(table)
+    out.print(articles_table(rows))
     out.print(f"{len(rows)} articles, {sum(a.n_chunks for a in rows)} chunks")
     return 0
+
+
+def articles_table(rows: Sequence[StoredArticle]) -> Table:
+    """The articles with whole ids (to copy into `rag remove`); the titles wrap instead."""
+    widest = max((len(a.id) for a in rows), default=2)
+    table = Table(Column("id", no_wrap=True, min_width=widest), "title", "source", "date", "chunks")
+    for a in rows:
+        table.add_row(a.id, escape(a.title), escape(a.source), a.date, str(a.n_chunks))
+    return table
 
 
 def cmd_remove(args: argparse.Namespace, out: Console) -> int:
@@ -285,9 +292,11 @@ def answer_json(answer: Answer) -> dict[str, object]:
 
 def print_sources(answer: Answer, out: Console) -> None:
     """`[1] Title — Source, date — the passage, supporting sentence in bold`."""
+    from rag.compose import closest
+
     if answer.notice:
         out.print(f"[yellow]{escape(answer.notice)}[/]")
-    shown = answer.citations or ([] if not answer.abstained else answer.passages[:3])
+    shown = answer.citations or ([] if not answer.abstained else closest(answer.passages))
     if answer.abstained and shown:
         out.print("Closest passages:")
     for c in shown:

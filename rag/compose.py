@@ -5,7 +5,7 @@ abstention naming the closest sentence, or quotes when the model cannot help. Pu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rag.asks import asking_clause
@@ -20,10 +20,12 @@ from rag.citations import (
     support_span,
     verify,
 )
+from rag.phrasing import about_time, dated, phrased
 from rag.verify import Verdict
 
 ABSTAIN_TEXT = "The articles do not say."
 QUOTE_LABEL = "The articles say:"
+CLOSEST = 3  # passages a refusal lists
 _REFUSAL = re.compile(
     r"articles do not say|do(?:es)? not (?:say|mention|contain|provide|specify|answer)|"
     r"no information|not (?:mentioned|stated|specified)|cannot answer|can't answer|"
@@ -157,13 +159,18 @@ def _claims(
     )
 
 
+def closest(passages: list[Passage], k: int = CLOSEST) -> list[Passage]:
+    """The `k` best-scored passages, best first: what a refusal quotes and lists."""
+    return sorted(passages, key=lambda p: (-p.score, p.n))[:k]
+
+
 def abstention(
     question: str, query: str, passages: list[Passage], left_out: list[Sentence]
 ) -> Answer:
     """'The articles do not say', naming what the closest sentence does say."""
     text = ABSTAIN_TEXT
     if passages:
-        best = max(passages, key=lambda p: p.score)
+        best = closest(passages)[0]
         text += f" The closest they come: “{' '.join(best.text.split())}” [{best.n}]"
     return Answer(question, query, text, True, "generated", passages=passages, left_out=left_out)
 
@@ -192,9 +199,27 @@ def answer_from_verdict(question: str, query: str, verdict: Verdict, read: list[
     known = {p.n for p in read}  # a rival may cite a sentence the model read on a first try
     passages = read + list({p.n: p for p in verdict.added if p.n not in known}.values())
     missing = [f"The articles do not answer: {asking_clause(q)}" for q in verdict.unanswered]
+    verdict.sentences = [
+        worded(question, s, passages, verdict.disagreement) for s in verdict.sentences
+    ]
     answer = _claims(question, query, verdict, passages, render_text(verdict.sentences))
     answer.notice = " ".join(missing)
     return answer
+
+
+def worded(question: str, sentence: Sentence, passages: list[Passage], disagree: bool) -> Sentence:
+    """A bare answer phrase ("36 [3].") said as a sentence built from the question or its cited
+    sentence; with its articles' dates when the question is about time or sources disagree."""
+    by_n = {p.n: p for p in passages}
+    cited = [by_n[n] for n in sentence.citations if n in by_n]
+    said = phrased(question, sentence.phrase, cited) if sentence.phrase else ""
+    if said:
+        sentence = replace(sentence, text=render_text([replace(sentence, text=f"{said}.")]))
+    if disagree or about_time(question):
+        marked = render_text([sentence])
+        if (text := dated(marked, passages)) != marked:
+            sentence = replace(sentence, text=text)
+    return sentence
 
 
 def free_text_answer(question: str, query: str, raw: str, passages: list[Passage]) -> Answer:

@@ -24,6 +24,18 @@ _ENDS_COUNTED = frozenset(
 )
 
 
+_SPELLINGS = re.compile(r"(met|lit|cent|fib|theat)re$")  # metre/meter, litre/liter, …
+
+
+def spelled(word: str) -> str:
+    """One spelling of a unit word, so '145 meters' is in 'a 145-metre bridge'.
+
+    >>> spelled("metre"), spelled("kilometre"), spelled("meter"), spelled("genre")
+    ('meter', 'kilometer', 'meter', 'genre')
+    """
+    return _SPELLINGS.sub(r"\1er", word)
+
+
 def unit(words: str | None) -> set[str]:
     """The stems of the (up to two) words after a figure: '52 army bases' -> {'armi', 'base'}."""
     if not words:

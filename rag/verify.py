@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.asks import answer_kind_ok, asking_clause
 from rag.citations import Passage, Sentence, figures, fold, names
@@ -19,6 +19,7 @@ from rag.disagree import rivals, same_value
 from rag.evidence import ANAPHOR, overlap, terms
 from rag.parts import parts
 from rag.text import normalize
+from rag.units import spelled
 
 # Share of the question's IDF mass its evidence sentences must carry: against 0.5, 0.45
 # answered 2 more seed questions, and on the 184 dev questions one more conflict and one
@@ -78,6 +79,8 @@ def phrase_in(phrase: str, text: str) -> bool:
 
     >>> phrase_in("six days", "The workers were released 6 days later.")
     True
+    >>> phrase_in("145 meters", "The 145-metre footbridge collapsed.")
+    True
     """
     words = _tokens(phrase)
     norm = f" {normalize(text)} "
@@ -85,8 +88,8 @@ def phrase_in(phrase: str, text: str) -> bool:
         return False
     if f" {' '.join(words)} " in norm:
         return True
-    have = {_singular(w) for w in norm.split()}
-    return all(_singular(w) in have for w in words)
+    have = {spelled(_singular(w)) for w in norm.split()}
+    return all(spelled(_singular(w)) in have for w in words)
 
 
 def _singular(word: str) -> str:
@@ -326,7 +329,8 @@ def _listed(kept: Sequence[Checked]) -> Sentence:
     """The kept answers as one sentence citing all their sentences: '52 [1]; 46 [2].'"""
     ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
     text = "; ".join(_marked(k) for k in kept) + "."
-    return Sentence(text[0].upper() + text[1:], ids)
+    phrase = kept[0].answer if len(kept) == 1 else ""  # compose.py words it as a sentence
+    return Sentence(text[0].upper() + text[1:], ids, phrase=phrase)
 
 
 def _two_part(
@@ -346,4 +350,5 @@ def _two_part(
             for k in kept
         )
     ]
-    return Verdict([_listed(kept)], left_out, unanswered=unanswered)
+    listed = replace(_listed(kept), phrase="")  # a phrase answers a part, not the question
+    return Verdict([listed], left_out, unanswered=unanswered)

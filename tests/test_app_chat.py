@@ -172,3 +172,25 @@ def test_reading_on_clears_the_first_try(
     second = next(i for i, text in enumerate(shown) if "7,400" in text)
     assert first < second and "6,300" not in shown[second]
     assert views[-1][2]["turns"][0]["answer"]["abstained"]
+
+
+def test_the_chat_hint_counts_the_articles_and_asks_about_their_titles(
+    engine: Engine, conversations: Conversations
+) -> None:
+    line, examples = chat.library_hint(engine)
+    count = len(engine.store.articles())
+    assert line.startswith(f"The library holds {count} articles from ")
+    assert len(examples) == chat.EXAMPLES
+    titles = {a.title for a in engine.store.articles()}
+    assert all(any(e.split("“")[1].rstrip("”?") in t for t in titles) for e in examples)
+    assert "– Report" not in " ".join(examples)  # a site's suffix is no subject
+    views = run(chat.respond(engine, conversations, examples[0], None, "b"))
+    assert views[-1][2]["turns"][0]["answer"]["kind"] == "summary"  # asked as a summary
+
+
+def test_exported_file_names_end_between_words() -> None:
+    question = "How many natural gas workers were kidnapped in La Convención in April?"
+    paths = export.write_exports([{"question": question, "error": "x"}], question)
+    stems = {Path(p).stem for p in paths}
+    assert stems == {"How-many-natural-gas-workers-were"}  # not "…-were-kidnap"
+    assert export.file_stem("x" * 90) == "x" * 40  # one long word: cut, as nothing else fits

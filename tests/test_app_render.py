@@ -7,6 +7,7 @@ from helpers import TagCollector
 from rag.answer import Answer
 from rag.app import library, panels, render
 from rag.citations import Citation, Passage, Sentence
+from rag.compose import abstention
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> ![i](http://evil.test/x.png)'
 ALLOWED_TAGS = {"div", "p", "a", "span", "q", "mark", "strong", "ul", "li", "details", "summary"}
@@ -178,3 +179,33 @@ def test_points_show_as_a_list_and_quotes_under_their_label() -> None:
     assert "<p>The articles say: “The workers were freed.” <a" in html and "rag-points" not in html
     assert "- a<br>- b" in render.streaming_html("- a\n- b")
     assert_inert(html)
+
+
+def test_refusal_quote_opens_a_passage_listed_under_it() -> None:
+    answer = sample_answer()
+    answer.citations, answer.sentences = [], []
+    answer.passages += [
+        Passage(n, f"b{n}#0", f"b{n}", f"T{n}", "S", "", "", f"Text {n}.", 0, 7, score=score)
+        for n, score in ((3, 0.2), (4, 0.9), (5, 0.1))
+    ]
+    answer.abstained = True
+    answer.text = abstention("q", "q", answer.passages, []).text
+    assert answer.text.endswith("“Text 4.” [4]")  # the best-scored passage
+    html = render.answer_html(answer, 2)
+    quote, listed = html.split("Closest passages:")
+    assert '<a class="rag-cite" href="#rag-2-p-4"' in quote  # the quote's [4] is a link
+    assert 'href="#rag-2-p-4"' in listed  # ... to a passage listed below it
+
+
+def test_left_out_items_are_behind_a_toggle_with_their_own_reason() -> None:
+    answer = sample_answer()
+    answer.sentences = answer.sentences[:1]
+    copied = "The workers were freed after six days."
+    answer.left_out = [
+        Sentence(copied, [1], False, "its sentences are not about what the question asks")
+    ]
+    html = render.answer_html(answer, 0)
+    toggle = html[html.index('<details class="rag-why">') : html.index("</details>")]
+    assert "<summary>" in toggle and "Why not shown (1)" in toggle and copied in toggle
+    assert "not about what the question asks" in toggle
+    assert "no article supports it" not in html  # the sentence is an article's own words

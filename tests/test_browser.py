@@ -440,7 +440,7 @@ def test_sources_show_before_the_first_word(page: Any, app: dict[str, Any]) -> N
         assert streaming is not None, "the answer had already finished"
         assert streaming.query_selector("p").inner_text().strip() == ""  # no token yet
         wait_text(page, "#chat .rag-status", "Reading", timeout=3_000)
-        assert re.search(r"Reading \d+ sentences from \d+ articles?… \(about \d+ s\)",
+        assert re.search(r"Reading \d+ sentences from \d+ articles?… \((about \d+ s|first a)",
                          page.inner_text("#chat .rag-status"))  # fmt: skip
         assert "36 natural gas workers" in page.inner_text("#sources")
     finally:
@@ -453,11 +453,15 @@ def test_sources_show_before_the_first_word(page: Any, app: dict[str, Any]) -> N
 
 
 def test_left_out_claims_are_labelled_in_words(page: Any) -> None:
-    """A made-up claim is listed as left out with its reason and a legend, without hovering."""
+    """A made-up claim is behind a "why not shown" toggle, listed with its reason, with a
+    legend; the label is in words, without hovering."""
     answer = ask(page, GAS_QUESTION, 0)
     label = answer.query_selector(".rag-badge-left")
     assert label is not None and label.is_visible() and label.inner_text() == "left out"
     item = answer.query_selector(".rag-left-out li")
+    assert not item.is_visible()  # behind the toggle, below a correct answer
+    answer.query_selector(".rag-why summary").click()
+    assert item.is_visible()
     assert "500 soldiers" in item.inner_text() and "not in the cited sentences" in item.inner_text()
     legend = answer.query_selector(".rag-legend")
     assert legend is not None and legend.is_visible() and "left out" in legend.inner_text()
@@ -632,3 +636,56 @@ def test_report_tables_fit_or_scroll(page: Any) -> None:
         }).map(t => t.innerText.slice(0, 40))"""
     )
     assert overflowing == []
+
+
+def test_chat_hint_counts_articles_and_asks_an_example(page: Any, app: dict[str, Any]) -> None:
+    """The Chat tab says how many articles there are; an example question is one click."""
+    count = len(app["engine"].store.articles())
+    wait_text(page, "#library-line", f"The library holds {count} articles")
+    example = page.wait_for_selector("#library-hint button.rag-example", state="visible")
+    asked = example.inner_text()
+    assert asked.startswith("What do the articles say about “")
+    example.click()
+    page.wait_for_function(
+        "document.querySelectorAll('#chat .rag-answer:not(:has(.rag-status))').length > 0",
+        timeout=30_000,
+    )
+    assert asked in page.inner_text("#chat")
+
+
+TIMER_WATCH = """() => { window.__timers = []; const tick = () => {
+  for (const el of document.querySelectorAll('#chat *, #sources *')) {
+    if (!el.children.length && /processing \\|/.test(el.textContent)
+        && el.checkVisibility({opacityProperty: true, visibilityProperty: true}))
+      window.__timers.push(el.closest('[id]').id);
+  }
+  if (window.__timers.length < 50) requestAnimationFrame(tick);
+}; requestAnimationFrame(tick); }"""
+
+
+def test_bold_titles_and_status_have_no_stray_font_or_timer(page: Any, app: dict[str, Any]) -> None:
+    """A bold title's letters all come from one web font (Gradio's SemiBold file holds 'A' and
+    'B' alone, so 'Against' mixed two fonts), and Gradio's own timer stays off our status."""
+    llm = app["llm"]
+    llm.mode, llm.delay = "trickle", 0.3
+    page.evaluate(TIMER_WATCH)  # every frame: is a "processing | 0.2s" visible?
+    try:
+        page.fill("#question textarea", GAS_QUESTION)
+        page.click("#ask")
+        page.wait_for_function(
+            "document.querySelectorAll('#chat .rag-answer:not(:has(.rag-status))').length > 0",
+            timeout=60_000,
+        )
+    finally:
+        llm.mode = "ok"
+    assert page.evaluate("window.__timers") == []
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    titles = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": ".rag-src-title"})
+    used = [
+        cdp.send("CSS.getPlatformFontsForNode", {"nodeId": n})["fonts"] for n in titles["nodeIds"]
+    ]
+    used = [fonts for fonts in used if fonts]  # hidden ones render nothing
+    assert used and all(len(f) == 1 and f[0]["isCustomFont"] for f in used), used

@@ -349,3 +349,17 @@ def test_ctrl_c_stops_after_the_current_batch_and_a_rerun_finishes(tmp_path: Pat
         out, err = again.communicate(timeout=300)
         assert again.returncode == 0, err
         assert f"added {N_ARTICLES - added}," in out and f"unchanged {added}," in out
+
+
+def test_articles_table_prints_whole_ids_at_80_columns() -> None:
+    from rich.console import Console
+
+    from rag.cli import articles_table
+    from rag.store import StoredArticle
+
+    ids = [f"news-2024-05-01-{'x' * 30}-{i}" for i in range(3)]
+    title = "A rather long title about the regional elections and what the parties promised"
+    rows = [StoredArticle(i, "o", "h", "r", title, "Wire", "2024-05-01", "", "", 4) for i in ids]
+    buffer = io.StringIO()
+    Console(file=buffer, width=80).print(articles_table(rows))
+    assert all(i in buffer.getvalue() for i in ids)  # each on one line, to copy

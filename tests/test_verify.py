@@ -194,3 +194,10 @@ def test_a_plural_phrase_is_in_a_hyphenated_singular() -> None:
     trek = "The capsule linked up with the station after a 29-hour trek."
     assert phrase_in("29 hours", trek)
     assert not phrase_in("29 days", trek)
+
+
+def test_a_unit_in_another_spelling_is_the_same_answer() -> None:
+    bridge = [sentence(1, "The 145-metre footbridge over the river collapsed on Sunday.")]
+    q = "How long was the footbridge that collapsed?"
+    assert check_proposal(q, Proposal("145 meters", [1]), bridge, {}).ok
+    assert not check_proposal(q, Proposal("145 feet", [1]), bridge, {}).ok

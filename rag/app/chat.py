@@ -218,6 +218,31 @@ def new_chat() -> tuple[list[dict[str, str]], str, str, Session, None]:
     return [], panels.sources_html(None, 0), panels.viewer_empty(), session, None
 
 
+# -- what is in the library ------------------------------------------------------------------
+
+EXAMPLES = 3
+_SITE_SUFFIX = re.compile(r"\s+[–—|-]\s+.*$")  # "… In VRAE – Report", "… | The Wire"
+
+
+def library_hint(engine: Engine) -> tuple[str, list[str]]:
+    """The Chat tab's hint: how many articles the library holds, and example questions about
+    the newest ones' titles (each one a click away)."""
+    articles = engine.store.articles()
+    if not articles:
+        return "The library is empty: add articles in the Library tab.", []
+    sources = len({a.source for a in articles if a.source})
+    noun = "article" if len(articles) == 1 else "articles"
+    line = f"The library holds {len(articles):,} {noun}"
+    line += f" from {sources:,} source{'s' * (sources != 1)}." if sources else "."
+    titles = [
+        _SITE_SUFFIX.sub("", " ".join(a.title.split()))
+        for a in sorted(articles, key=lambda a: a.date, reverse=True)
+        if a.title.strip()
+    ]
+    examples = [f"What do the articles say about “{t}”?" for t in dict.fromkeys(titles)]
+    return line + (" Try one of these:" if examples else ""), examples[:EXAMPLES]
+
+
 # -- settings -----------------------------------------------------------------------------------
 
 

@@ -81,6 +81,12 @@ def build_tab(
                     max_lines=4,
                 )
                 ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
+            with gr.Row(elem_id="library-hint"):
+                hint = gr.Markdown("", elem_id="library-line")
+                examples = [
+                    gr.Button("", size="sm", visible=False, elem_classes=["rag-example"])
+                    for _ in range(chat.EXAMPLES)
+                ]
         with gr.Column(scale=3, elem_id="side"):
             sources = gr.HTML(
                 panels.sources_html(None, 0),
@@ -113,16 +119,24 @@ def build_tab(
 
     inputs = [question, session, browser_id, options.top_k, options.hybrid, options.sources]
     inputs += [options.since, options.until]
-    for trigger in (question.submit, ask_btn.click):
+
+    def send(trigger: Any, api_name: str | bool = False) -> None:
+        """Close the viewer and answer the question box (its own status line, no timer)."""
         trigger(panels.viewer_empty, None, [viewer], api_name=False, queue=False)
         trigger(
             ask,
             inputs,
             [chatbot, sources, session, question, browser_id],
-            api_name="ask" if trigger == ask_btn.click else False,
+            api_name=api_name,
             concurrency_limit=engine.settings.concurrency,
             concurrency_id=ANSWER_CONCURRENCY_ID,
+            show_progress="hidden",  # Gradio's "processing | 0.2s" would cover our status
         ).then(listed, [browser_id, search, session], [past], queue=False, api_name=False)
+
+    send(question.submit)
+    send(ask_btn.click, "ask")
+    for example in examples:  # a click asks the example question
+        send(example.click(lambda q: q, [example], [question], queue=False, api_name=False).then)
 
     def on_source_click(state: Session, evt: gr.EventData) -> tuple[str, str]:
         data = getattr(evt, "_data", None) or {}
@@ -183,3 +197,10 @@ def build_tab(
         [browser_id, past, chatbot, sources, viewer, session],
         api_name=False,
     )
+
+    def on_hint() -> tuple[Any, ...]:
+        line, questions = chat.library_hint(engine)
+        shown = [gr.Button(q, visible=True) for q in questions]
+        return line, *shown, *[gr.Button(visible=False)] * (len(examples) - len(shown))
+
+    demo.load(on_hint, None, [hint, *examples], api_name=False, queue=False)

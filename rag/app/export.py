@@ -13,6 +13,7 @@ from rag.app.render import MARKER_RE, answer_from_dict, safe_url, support_senten
 from rag.citations import Citation
 
 _EXPORTS: Path | None = None
+STEM_CHARS = 40  # an exported file name's length at most, from the first question
 
 
 def _cited(answer: Answer) -> list[Citation]:
@@ -78,12 +79,27 @@ def conversation_json(turns: list[dict[str, Any]]) -> str:
     return json.dumps({"turns": items}, ensure_ascii=False, indent=2)
 
 
+def file_stem(text: str, limit: int = STEM_CHARS) -> str:
+    """A safe file name from a question, cut between words, never inside one.
+
+    >>> file_stem("How many natural gas workers were kidnapped in April?")
+    'How-many-natural-gas-workers-were'
+    """
+    words = re.sub(r"[^A-Za-z0-9_-]+", " ", text).split()
+    kept = []
+    for word in words:
+        if len("-".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    return "-".join(kept) or (words[0][:limit] if words else "") or "conversation"
+
+
 def write_exports(turns: list[dict[str, Any]], stem: str) -> list[str]:
     """Both exports written to a private temporary folder; their paths, for download."""
     global _EXPORTS
     if _EXPORTS is None or not _EXPORTS.is_dir():
         _EXPORTS = Path(tempfile.mkdtemp(prefix="rag-exports-"))
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:40] or "conversation"
+    safe = file_stem(stem)
     md, js = _EXPORTS / f"{safe}.md", _EXPORTS / f"{safe}.json"
     md.write_text(conversation_markdown(turns), encoding="utf-8")
     js.write_text(conversation_json(turns), encoding="utf-8")

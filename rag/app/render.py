@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from rag.answer import Answer
 from rag.citations import Citation, Passage, Sentence
-from rag.compose import QUOTE_LABEL
+from rag.compose import QUOTE_LABEL, closest
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 REF_RE = re.compile(r"^#?rag-(\d{1,5})-([cp])-(\d{1,3})$")
@@ -192,8 +192,8 @@ LEFT_OUT_TEXT = "left out"
 CONFLICT_TEXT = "⇄ articles disagree"
 LEGEND = {
     "flag": f"<b>{FLAG_TEXT}</b>: the cited passages do not back this sentence",
-    "left": f"<b>{LEFT_OUT_TEXT}</b>: the model said it but no article supports it, so it is"
-    " not part of the answer",
+    "left": f"<b>{LEFT_OUT_TEXT}</b>: the model proposed it, but it failed the check named"
+    " beside it, so it is not part of the answer",
     "conflict": f"<b>{CONFLICT_TEXT}</b>: the sources give different figures or names",
 }
 
@@ -229,13 +229,19 @@ def _sentence_html(sentence: Sentence, turn: int, cited: set[int], passages: set
 
 
 def _left_out_html(left_out: Sequence[Sentence]) -> str:
-    """The claims the verifier dropped, each labelled with why."""
+    """The claims the verifier dropped, behind a "why not shown" toggle, each with its reason."""
     items = "".join(
-        f"<li>{badge('left', LEFT_OUT_TEXT)} {esc(s.text)} "
-        f'<span class="rag-reason">({esc(s.reason or "no article supports it")})</span></li>'
+        f"<li>{esc(s.text)} "
+        f'<span class="rag-reason">({esc(s.reason or "not checked against the articles")})</span>'
+        "</li>"
         for s in left_out
     )
-    return f'<ul class="rag-left-out">{items}</ul>' if items else ""
+    if not items:
+        return ""
+    return (
+        f'<details class="rag-why"><summary>{badge("left", LEFT_OUT_TEXT)} Why not shown'
+        f' ({len(left_out)})</summary><ul class="rag-left-out">{items}</ul></details>'
+    )
 
 
 def _tools_html(copy: str) -> str:
@@ -289,16 +295,17 @@ def abstention_html(answer: Answer, turn: int, head: str = "", tail: str = "") -
     """A clearly marked "not found" box offering the closest passages (`head`: query line,
     `tail`: the left-out claims and their legend)."""
     text = answer.text or "The articles do not answer this question."
+    shown = {p.n for p in answer.passages}
     items = "".join(
         f'<li><a class="rag-cite" href="#{ref(turn, "p", p.n)}">[{p.n}]</a> '
         f"<strong>{esc(p.title or p.article_id)}</strong>: {esc(snippet(p.text, 140))}</li>"
-        for p in answer.passages[:3]
+        for p in closest(answer.passages)
     )
-    closest = f"<div>Closest passages:</div><ul>{items}</ul>" if items else ""
+    listed = f"<div>Closest passages:</div><ul>{items}</ul>" if items else ""
     return (
         f'<div class="rag-answer rag-abstain">{head}<div class="rag-abstain-head">'
         "⚠ No answer found in the articles</div>"
-        f"<p>{esc(text)}</p>{closest}{tail}</div>"
+        f"<p>{_marker_links(text, turn, set(), shown)}</p>{listed}{tail}</div>"
     )
 
 

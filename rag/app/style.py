@@ -1,10 +1,13 @@
-"""The app's CSS: one palette for the light theme and one for `.dark` (Gradio follows the OS).
+"""The app's theme and CSS: one palette for the light theme and one for `.dark` (Gradio follows
+the OS).
 
 Every highlight, mark and badge sets both its text and background colour, each pair with a
 contrast ratio of at least 4.5:1 (checked in the browser test), so neither theme washes it out.
 """
 
 from __future__ import annotations
+
+import gradio as gr
 
 # (selector, light text, light background, dark text, dark background)
 PALETTE = (
@@ -32,7 +35,9 @@ BASE_CSS = """
 .rag-badge { display: inline-block; font-size: .78em; font-weight: 600; border-radius: 4px;
   padding: 0 .35em; margin: 0 .2em; font-style: normal; white-space: nowrap; }
 .rag-reason { font-size: .85em; font-style: italic; }
-.rag-left-out { margin: .4em 0 0 0; padding-left: 1.2em; font-size: .92em; }
+.rag-why { margin-top: .4em; font-size: .92em; }
+.rag-why summary { cursor: pointer; }
+.rag-left-out { margin: .2em 0 0 0; padding-left: 1.2em; }
 .rag-legend { font-size: .8em; margin-top: .5em; opacity: .95; }
 .rag-tools { font-size: .85em; margin-top: .4em; }
 .rag-copytext { display: none; }
@@ -85,3 +90,11 @@ EVAL_CSS = """
 """
 
 CSS = BASE_CSS + _palette_css() + EVAL_CSS
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default theme with its font's bold taken from the full Bold file: the SemiBold
+    file Gradio ships holds 'A', 'B' and Cyrillic alone, so a bold title mixed two fonts
+    ('ᴀgainst', 'VRᴀE'). Weight 600 now renders with the 700 face."""
+    font = gr.themes.LocalFont("Source Sans Pro", weights=(400, 700))
+    return gr.themes.Default(font=[font, "ui-sans-serif", "system-ui", "sans-serif"])
