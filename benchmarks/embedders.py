@@ -226,7 +226,8 @@ def main() -> int:
 
     print(
         f"\n{label}: {len(scored)} answerable questions with gold articles; "
-        f"dense-only index of {len(ids)} articles ({args.distractors} seeded distractors), "
+        f"dense-only index of {len(ids)} articles"
+        f"{f' ({args.distractors} seeded distractors)' if args.set == 'news' else ''}, "
         f"{len(texts):,} chunks; "
         f"ingest timed on the same {len(sample):,} chunks, alternating batches of {batch}, "
         f"{settings.embed_threads} threads each; {os.cpu_count()} cores, load average "

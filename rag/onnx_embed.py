@@ -127,6 +127,8 @@ class OnnxEmbedder:
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = max(1, self._threads)
                 options.inter_op_num_threads = 1
+                # threads that spin between batches take the CPU Chroma's writes need (2 cores)
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 path = onnx_model(self._path, self._cache)
                 self._session = onnxruntime.InferenceSession(
                     str(path), options, providers=["CPUExecutionProvider"]

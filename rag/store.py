@@ -224,9 +224,14 @@ class Store:
         diff = {k: (stored.get(k), v) for k, v in self.stamp.items() if stored.get(k) != v}
         if diff:
             what = ", ".join(f"{k}: index has {a}, settings say {b}" for k, (a, b) in diff.items())
+            backend = (
+                " (or set RAG_EMBED_BACKEND=local, the PyTorch backend that built it)"
+                if "embed_model" in diff and diff["embed_model"][0] == "all-MiniLM-L6-v2"
+                else ""
+            )
             raise IndexMismatch(
                 f"The index in {self.settings.index_dir} was built differently ({what}). "
-                "Run `rag index --rebuild` to rebuild it with the current settings."
+                f"Run `rag index --rebuild` to rebuild it with the current settings{backend}."
             )
 
     def _open_chroma(self):  # noqa: ANN202 - chromadb's Collection type

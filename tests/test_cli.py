@@ -52,7 +52,7 @@ def isolate(mp: pytest.MonkeyPatch, workdir: Path, index_dir: Path) -> None:
             mp.delenv(key)
     mp.setenv("RAG_INDEX_DIR", str(index_dir))
     mp.setenv("RAG_LLM_BACKEND", "none")
-    mp.setenv("RAG_EMBED_BACKEND", "local")
+    mp.setenv("RAG_EMBED_BACKEND", "onnx")  # the default
     mp.setenv("COLUMNS", "200")
     mp.chdir(workdir)
 

@@ -36,3 +36,17 @@ def test_an_index_built_with_one_embedder_refuses_the_other(tmp_path: Path) -> N
     Store(settings, minilm).close()
     with pytest.raises(IndexMismatch):
         Store(settings, e5)
+
+
+def test_the_default_backend_is_onnx_and_a_pytorch_index_says_how_to_keep_it(
+    tmp_path: Path,
+) -> None:
+    from rag.onnx_embed import OnnxEmbedder
+
+    settings = Settings(index_dir=tmp_path, model_cache_dir=tmp_path / "models")
+    onnx = make_embedder(settings)
+    assert isinstance(onnx, OnnxEmbedder)  # made lazily: nothing is exported here
+    torch = stamp_for(settings, LocalEmbedder(packaged_minilm_path(), threads=1))
+    Store(settings, torch).close()
+    with pytest.raises(IndexMismatch, match="RAG_EMBED_BACKEND=local"):
+        Store(settings, stamp_for(settings, onnx))
