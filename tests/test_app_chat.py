@@ -215,7 +215,7 @@ def test_export_keeps_offsets_and_sentences_and_footnotes_a_refusal(
     md_path, json_path = history.export_chat(session) or []
     exported = Path(json_path).read_text()
     first, second = (t["answer"] for t in json.loads(exported)["turns"])
-    (cited,) = [s for s in first["sources"] if s["n"] == answered.citations[0].n]
+    (cited,) = [s for s in first["citations"] if s["n"] == answered.citations[0].n]
     article = engine.store.article(cited["article_id"])
     assert article is not None
     start, end = cited["support"]
@@ -225,7 +225,7 @@ def test_export_keeps_offsets_and_sentences_and_footnotes_a_refusal(
     assert len(exported) * 4 < len(json.dumps(session["turns"]))  # the passages were the bulk
 
     quoted = {int(m[1]) for m in MARKER_RE.finditer(refused.text)}
-    assert quoted and {s["n"] for s in second["sources"]} == quoted
+    assert quoted and {s["n"] for s in second["citations"]} == quoted
     markdown = Path(md_path).read_text()
     for n in quoted:
         assert f"[^2-{n}]" in markdown.split("## ")[2].split("\n\n[^")[0]  # in the refusal

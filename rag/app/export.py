@@ -89,7 +89,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "disagreement": answer.disagreement,
         "kind": answer.kind,
         "notice": answer.notice,
-        "sources": [_source_json(c) for c in _referenced(answer)],
+        "citations": [_source_json(c) for c in _referenced(answer)],
         "left_out": [{"text": s.text, "reason": s.reason} for s in answer.left_out],
     }
 
