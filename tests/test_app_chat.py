@@ -230,3 +230,4 @@ def test_export_keeps_offsets_and_sentences_and_footnotes_a_refusal(
     for n in quoted:
         assert f"[^2-{n}]" in markdown.split("## ")[2].split("\n\n[^")[0]  # in the refusal
         assert f"\n[^2-{n}]: " in markdown  # and defined below it
+        assert f"\n[{n}] " in export.copy_text(refused).split("\nSources:")[1]

@@ -39,8 +39,8 @@ def citation_line(c: Citation) -> str:
 def copy_text(answer: Answer) -> str:
     """The answer with [n] markers and its numbered citations below: what the copy link copies."""
     lines = [answer.text.strip()]
-    if answer.citations:
-        lines += ["", "Sources:"] + [f"[{c.n}] {citation_line(c)}" for c in _referenced(answer)]
+    if sources := _referenced(answer):
+        lines += ["", "Sources:"] + [f"[{c.n}] {citation_line(c)}" for c in sources]
     return "\n".join(lines)
 
 
