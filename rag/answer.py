@@ -179,7 +179,7 @@ def answer_stream(
         calls = [(free, None)]
     sizes = [sum(estimate_tokens(m["content"]) for m in r) for r, _ in calls]
     if embedded and engine.llm.status.state != "ready":
-        yield Status("Loading the model…")
+        yield Status("Loading the model (once per process)…")
     yield Status(_wait_message(passages, sizes[0], engine.pace))
     try:
         raws = yield from _generate(engine, calls, sizes[0], started, timings, constrained, points)

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from rag.cleaning import clean_text, guess_title, parse_date
+from rag.cleaning import clean_text, date_in_text, guess_title, parse_date
 from rag.decoding import BINARY_REASON, decode_bytes
 from rag.files import Skipped, find_files, os_reason, readable_path, suffix_of
 from rag.readers import html_parts, pdf_parts
@@ -79,6 +79,7 @@ class Article:
     url: str = ""
     author: str = ""
     origin: str = ""
+    date_from: str = ""  # "text": no header, front matter or upload box dated it; its lines did
 
     @property
     def content_hash(self) -> str:
@@ -144,9 +145,18 @@ def _valid(text: str) -> str:
 
 
 def make_article(
-    meta: dict[str, str], body: str, article_id: str, fallback_title: str, origin: str
+    meta: dict[str, str],
+    body: str,
+    article_id: str,
+    fallback_title: str,
+    origin: str,
+    date_from_text: bool = False,
 ) -> Article | Skipped:
-    """Build a cleaned Article from metadata and raw body, or a Skipped if no text is left."""
+    """Build a cleaned Article from metadata and raw body, or a Skipped if no text is left.
+
+    date_from_text: when the metadata gives no date, read one from the body's first lines
+    (plain-text files, whose only date is often a line under the title).
+    """
     title = meta.get("title", "").strip()
     if not title:
         title = guess_title(body)
@@ -156,15 +166,18 @@ def make_article(
     title = _valid(" ".join((title or fallback_title).split())[:TITLE_MAX_CHARS])
     if not text:
         return Skipped(origin, "no text after cleaning")
+    day = parse_date(meta.get("date", ""))
+    from_text = date_in_text(body) if date_from_text and not day else ""
     return Article(
         id=article_id,
         title=title,
         text=text,
         source=meta.get("source", ""),
-        date=parse_date(meta.get("date", "")),
+        date=day or from_text,
         url=meta.get("url", ""),
         author=meta.get("author", ""),
         origin=origin,
+        date_from="text" if from_text else "",
     )
 
 
@@ -296,4 +309,5 @@ def _load(path: Path, max_bytes: int, origin: str) -> Iterator[Article | Skipped
             yield Skipped(origin, "empty file")
             return
         meta, body = html_parts(text) if suffix in (".html", ".htm") else split_header(text)
-    yield make_article(meta, body, article_id, _stem(origin), origin)
+    plain = suffix in (".txt", ".md", ".markdown")
+    yield make_article(meta, body, article_id, _stem(origin), origin, date_from_text=plain)

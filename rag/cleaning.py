@@ -70,6 +70,7 @@ REPEAT_MAX_CHARS = 80  # short lines seen twice in one article are chrome, unles
 # ...speaker/field labels, questions, and list items with numbers or quoted titles.
 _LABEL_RE = re.compile(r"(?:.*[:?]|(?-i:[A-Z][A-Z.'’ -]{0,30})|.*[\d\"“”].*)")
 TAIL_MIN_FRACTION = 0.3  # a tail heading must sit after this share of the text...
+TEXT_DATE_LINES = 5  # a plain text's date is looked for in its first lines only
 TEASER_MAX_CHARS = 250  # ...and be followed only by lines this short (links, teasers, dates)
 AGENCY_SIGNOFFS: tuple[str, ...] = ("EFE", "AFP", "dpa", "IANS", "ANSA")
 
@@ -133,6 +134,14 @@ def parse_date(value: str) -> str:
         if 1 <= month_no <= 12 and 1800 <= int(year) <= 2200:
             return f"{int(year):04d}-{month_no:02d}"
     return ""
+
+
+def date_in_text(body: str, lines: int = TEXT_DATE_LINES) -> str:
+    """The first date written in the first few non-empty lines of an article ("14 March 2025"
+    under the title), else "". Only the head: a date further down is what the story is about,
+    not when it was written."""
+    head = [line for line in body.splitlines() if line.strip()][:lines]
+    return next((day for day in map(parse_date, head) if day), "")
 
 
 def normalize_line(line: str) -> str:

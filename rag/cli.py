@@ -315,8 +315,15 @@ def print_sources(answer: Answer, out: Console) -> None:
         out.print(f"[dim]left out:[/] {escape(s.text)} ({escape(s.reason)})")
 
 
+REPLACED = "(the words above were not verified and are replaced by:)"
+
+
 def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) -> Answer:
-    """Print status lines and streamed tokens, then the verified answer and its sources."""
+    """Print status lines and streamed tokens, then the verified answer and its sources.
+
+    Streamed words are the model's draft. When the answer is not made of them (quotes after a
+    deadline or an LLM error, or a refusal) a line says so: a terminal cannot take them back.
+    """
     from rag.answer import Done, Sources, Status, Token
 
     streamed = False
@@ -333,6 +340,8 @@ def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) ->
             if as_json:
                 out.print_json(json.dumps(answer_json(event.answer)))
             else:
+                if streamed and (event.answer.mode == "extractive" or event.answer.abstained):
+                    out.print(f"\n[dim]{escape(REPLACED)}[/]", end="")
                 out.print(f"\n\n{escape(event.answer.text)}\n")
                 print_sources(event.answer, out)
             return event.answer

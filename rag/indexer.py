@@ -32,6 +32,7 @@ class IndexReport:
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    dated_from_text: list[str] = field(default_factory=list)  # written, dated by their first lines
     moved: dict[str, str] = field(default_factory=dict)
     chunks: int = 0
     repaired: int = 0  # passages whose lost vectors were embedded again from the manifest
@@ -210,6 +211,8 @@ def _index_paths(
     files = find_files(paths, report.skipped)
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     given = {k: v.strip() for k, v in meta.items() if k in ("source", "date") and v.strip()}
+    if "date" in given:
+        given["date_from"] = ""  # the upload box's date, not the one read from the text
     loaded = (
         replace(item, **given) if given and isinstance(item, Article) else item
         for path in files
@@ -276,6 +279,8 @@ def _write(
     store.add(items)
     for article, is_update, _ in batch:
         (report.updated if is_update else report.added).append(article.id)
+        if article.date_from == "text":
+            report.dated_from_text.append(article.id)
     return len(texts)
 
 

@@ -11,6 +11,7 @@ from helpers import GAS_QUESTION, cite_first_passage
 
 from rag.answer import Engine
 from rag.app import chat, export, history, render
+from rag.app.render import MARKER_RE
 from rag.chat import Conversations
 from rag.llm import EmbeddedLLM
 
@@ -194,3 +195,39 @@ def test_exported_file_names_end_between_words() -> None:
     stems = {Path(p).stem for p in paths}
     assert stems == {"How-many-natural-gas-workers-were"}  # not "…-were-kidnap"
     assert export.file_stem("x" * 90) == "x" * 40  # one long word: cut, as nothing else fits
+
+
+def test_export_keeps_offsets_and_sentences_and_footnotes_a_refusal(
+    engine: Engine, conversations: Conversations, llm: ScriptedLLM
+) -> None:
+    """The JSON export says what each [n] opens by offsets and the cited sentence, not with the
+    passages the model read; a refusal's [n] gets a Markdown footnote like a citation's."""
+    session = run(chat.respond(engine, conversations, GAS_QUESTION, None, "b"))[-1][2]
+    llm.responder = lambda request: json.dumps({"answers": [{"answer": "6,300", "evidence": [1]}]})
+    try:
+        session = run(chat.respond(engine, conversations, GAS_QUESTION, session, "b"))[-1][2]
+    finally:
+        llm.responder = cite_first_passage
+    answered, refused = (render.answer_from_dict(t["answer"]) for t in session["turns"])
+    assert not answered.abstained and answered.citations
+    assert refused.abstained and MARKER_RE.search(refused.text)
+
+    md_path, json_path = history.export_chat(session) or []
+    exported = Path(json_path).read_text()
+    first, second = (t["answer"] for t in json.loads(exported)["turns"])
+    (cited,) = [s for s in first["citations"] if s["n"] == answered.citations[0].n]
+    article = engine.store.article(cited["article_id"])
+    assert article is not None
+    start, end = cited["support"]
+    assert cited["sentence"] == " ".join(article.text[start:end].split())
+    assert cited["start"] <= start < end <= cited["end"]
+    assert not {"passages", "retrieved", "sentences", "timings"} & first.keys()
+    assert len(exported) * 4 < len(json.dumps(session["turns"]))  # the passages were the bulk
+
+    quoted = {int(m[1]) for m in MARKER_RE.finditer(refused.text)}
+    assert quoted and {s["n"] for s in second["citations"]} == quoted
+    markdown = Path(md_path).read_text()
+    for n in quoted:
+        assert f"[^2-{n}]" in markdown.split("## ")[2].split("\n\n[^")[0]  # in the refusal
+        assert f"\n[^2-{n}]: " in markdown  # and defined below it
+        assert f"\n[{n}] " in export.copy_text(refused).split("\nSources:")[1]

@@ -11,10 +11,12 @@ from pathlib import Path
 from fake_llm import ScriptedLLM
 from helpers import EVAL_DIR, TagCollector
 
+import ui
 from rag import evaluation
 from rag.answer import Engine
 from rag.app import eval_html, eval_sets, evaluate
 from rag.app.eval_jobs import Job, Runner
+from rag.chat import Conversations
 
 SMALL_SET = [
     '{"id": "k1", "question": "How many natural gas workers were kidnapped in La Convencion?", '
@@ -194,3 +196,37 @@ def test_eta_is_the_mean_duration_times_what_is_left() -> None:
     assert job.eta() == 18.0
     assert eval_html.duration(45) == "45 s" and eval_html.duration(600) == "10 min"
     assert eval_html.duration(3900) == "1 h 5 min"
+
+
+def test_a_run_that_ended_with_no_page_open_shows_after_a_reload(
+    eval_engine: Engine, conversations: Conversations
+) -> None:
+    """Two runs finished while no page was open (their files are all there is): a page load
+    opens the newest, fills Run A / Run B, and any finished run opens from the list."""
+    first = evaluate.evaluate(eval_engine, "bundled:short.jsonl", "earlier", True)
+    newest = evaluate.evaluate(eval_engine, "bundled:followups.jsonl", "later", True)
+    assert first.run_dir is not None and newest.run_dir is not None
+    demo = ui.build_app(eval_engine, conversations, "secret")  # a new app: its runner is idle
+    ids = {b._id: getattr(b, "elem_id", None) for b in demo.blocks.values()}
+    loads = [d for d in demo.fns.values() if any(t[1] == "load" for t in d.targets)]
+    (on_load,) = [d for d in loads if "eval-summary" in [ids[b._id] for b in d.outputs]]
+    shown = dict(zip([ids[b._id] for b in on_load.outputs], on_load.fn(), strict=True))
+
+    assert "<strong>later</strong> · retrieval only: 8 questions" in shown["eval-summary"]
+    assert (
+        shown["eval-report"].startswith("<iframe") and "Evaluation: later" in shown["eval-report"]
+    )
+    download = shown["eval-download"]
+    assert download.visible and download.value["orig_name"] == f"{newest.run_dir.name}-report.html"
+    names = [newest.run_dir.name, first.run_dir.name]
+    for elem_id, value in (("eval-runs", names[0]), ("eval-run-a", names[1]),
+                           ("eval-run-b", names[0])):  # fmt: skip
+        assert [v for _, v in shown[elem_id].choices] == names and shown[elem_id].value == value
+
+    (pick,) = [d for d in demo.fns.values() if [ids[b._id] for b in d.inputs] == ["eval-runs"]]
+    summary, picked, report = pick.fn(first.run_dir.name)
+    assert (
+        "<strong>earlier</strong> · retrieval only" in summary and "Evaluation: earlier" in report
+    )
+    assert picked.value["orig_name"] == f"{first.run_dir.name}-report.html"
+    assert "Choose a finished run" in evaluate.open_run(eval_engine, "../runs").status

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from html import unescape
 from pathlib import Path
 
 from rag.answer import Engine
 from rag.app import library
+from rag.articles import Article, load_file
 
 
 def test_sanitize_filename() -> None:
@@ -83,3 +85,36 @@ def test_upload_with_source_and_date_names_titles(engine: Engine, tmp_path: Path
     row = next(r for r in rows if r[0] == "Andes_llama festival")
     assert row[1:3] == ["Andes Wire", "2024-02-03"]
     library.remove_article(engine, row[4])
+
+
+def test_a_plain_text_is_dated_from_its_first_lines(engine: Engine, tmp_path: Path) -> None:
+    """No header, front matter or upload box date: the date under the title is used, and the
+    report says so; a date further down, or any given date, is not taken from the text."""
+    body = (
+        "The condor count of Colca\n\n"
+        "14 March 2025\n\n"
+        "Rangers in the Colca canyon counted 62 Andean condors this spring, the park said.\n\n"
+        "The count has been held every year since the drought of 2 June 2019.\n"
+    )
+    upload = tmp_path / "colca_condors.txt"
+    upload.write_text(body)
+    assert library.upload_defaults([str(upload)], 1.0) == ("", "")  # not for every file
+    report, rows = library.index_uploads(engine, [str(upload)], None, "", "")
+    assert "Date from the text: The condor count of Colca (2025-03-14)" in unescape(report)
+    row = next(r for r in rows if r[0] == "The condor count of Colca")
+    assert row[2] == "2025-03-14"
+    library.remove_article(engine, row[4])
+
+    report, rows = library.index_uploads(engine, [str(upload)], None, "", "2025-04-01")
+    assert "Date from the text" not in report  # the upload box's date wins
+    row = next(r for r in rows if r[0] == "The condor count of Colca")
+    assert row[2] == "2025-04-01"
+    library.remove_article(engine, row[4])
+
+    deep = tmp_path / "colca_deep.txt"
+    deep.write_text("".join(f"Line {i} of the condor story.\n\n" for i in range(6)) + body)
+    header = tmp_path / "colca_header.txt"
+    header.write_text("Title: Colca condors\nDate: 2024-01-05\n\n" + body)
+    for path, day in ((deep, ""), (header, "2024-01-05")):
+        (article,) = load_file(path, 1 << 20)
+        assert isinstance(article, Article) and article.date == day and not article.date_from

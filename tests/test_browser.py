@@ -689,3 +689,37 @@ def test_bold_titles_and_status_have_no_stray_font_or_timer(page: Any, app: dict
     ]
     used = [fonts for fonts in used if fonts]  # hidden ones render nothing
     assert used and all(len(f) == 1 and f[0]["isCustomFont"] for f in used), used
+
+
+# -- issue 25: a new user's first hour, again ----------------------------------------------------
+
+
+def test_a_run_that_ended_with_no_page_open_opens_after_a_reload(
+    browser: Any, app: dict[str, Any]
+) -> None:
+    """Two runs end while no page is open; a page then opens the newest (summary, report,
+    download) with Run A / Run B filled, and the list opens the other one."""
+    from rag.app import evaluate
+
+    engine = app["engine"]
+    for name in ("unseen-first", "unseen-newest"):
+        view = evaluate.evaluate(engine, "bundled:short.jsonl", name, True)
+        assert view.run_dir is not None, view.status
+    page = open_page(browser, app["url"])
+    try:
+        page.get_by_role("tab", name="Evaluate").click()
+        wait_text(page, "#eval-summary", "unseen-newest · retrieval only", timeout=30_000)
+        assert "hit@5" in page.inner_text("#eval-summary")
+        link = page.wait_for_selector("#eval-download a[href]")
+        assert (link.get_attribute("href") or "").endswith("-unseen-newest-report.html")
+        report = page.frame_locator("#eval-report iframe")
+        assert "Evaluation: unseen-newest" in report.locator("h1").inner_text()
+        values = [page.input_value(f"#{i} input") for i in ("eval-run-a", "eval-run-b")]
+        assert "unseen-first" in values[0] and "unseen-newest" in values[1]
+
+        page.click("#eval-runs input")
+        page.get_by_role("option", name=re.compile("unseen-first")).click()
+        wait_text(page, "#eval-summary", "unseen-first · retrieval only", timeout=30_000)
+        assert "Evaluation: unseen-first" in report.locator("h1").inner_text()
+    finally:
+        page.context.close()

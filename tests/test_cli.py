@@ -363,3 +363,57 @@ def test_articles_table_prints_whole_ids_at_80_columns() -> None:
     buffer = io.StringIO()
     Console(file=buffer, width=80).print(articles_table(rows))
     assert all(i in buffer.getvalue() for i in ids)  # each on one line, to copy
+
+
+def test_words_streamed_before_a_deadline_are_marked_as_replaced(
+    empty_env: Path, llm_server: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reply trickles past RAG_LLM_DEADLINE: the half-streamed words stay printed, so a
+    line says the quotes below replace them. Embeddings come from the scripted server."""
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "openai")
+    monkeypatch.setenv("RAG_EMBED_BASE_URL", llm_server.base_url)
+    assert run(["index", str(ARTICLES_DIR)]).code == 0
+    monkeypatch.setenv("RAG_LLM_BACKEND", "openai")
+    monkeypatch.setenv("RAG_LLM_BASE_URL", llm_server.base_url)
+    monkeypatch.setenv("RAG_LLM_DEADLINE", "2")
+    monkeypatch.setenv("RAG_ABSTAIN_THRESHOLD", "-1")  # hash vectors are barely similar
+    words = " ".join(["Shining Path rebels kidnapped 36 natural gas workers"] * 6)
+    llm_server.responder = lambda r: json.dumps(
+        {"answers": [{"answer": words, "evidence": [gas_passage(r)]}], "sentence": words}
+    )
+    llm_server.mode, llm_server.delay = "trickle", 0.25
+    result = run(["ask", "How many natural gas workers were kidnapped?"])
+    assert result.code == 0, result.text
+    draft, marked, final = result.out.partition("(the words above were not verified and are")
+    assert marked and "Shining Path" in draft, result.out + result.err  # streamed, then marked
+    assert "replaced by:)" in final and "Showing quotes" in result.text
+    assert "36 natural gas workers" in final and re.search(r"\[\d+\]", final)
+
+
+def test_a_cold_embedded_model_says_it_loads_once_per_process(tmp_path: Path) -> None:
+    """The first answer of an embedded backend waits for the model: the status says it is a
+    one-time wait (the stream is closed there, so nothing is loaded)."""
+    from fakes import FakeEmbedder
+
+    from rag.answer import Engine, Status, answer_stream
+    from rag.indexer import index_paths, stamp_for
+    from rag.llm import EmbeddedLLM
+    from rag.settings import Settings
+    from rag.store import Store
+
+    settings = Settings(index_dir=tmp_path / "idx", llm_backend="embedded", abstain_threshold=-1.0)
+    embedder = FakeEmbedder()
+    store = Store(settings, stamp_for(settings, embedder))
+    index_paths([ARTICLES_DIR], store, embedder, settings)
+    llm = EmbeddedLLM(settings)
+    events = answer_stream("How many natural gas workers were kidnapped?",
+                           Engine(settings, store, embedder, llm))  # fmt: skip
+    statuses = []
+    for event in events:
+        if isinstance(event, Status):
+            statuses.append(event.message)
+            if event.message.startswith("Loading"):
+                break
+    events.close()
+    assert statuses[-1] == "Loading the model (once per process)…"
+    assert llm.status.state == "off"

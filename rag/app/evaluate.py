@@ -219,6 +219,13 @@ def _run_dirs(engine: Engine) -> list[Path]:
     )
 
 
+def newest_run(engine: Engine) -> Path | None:
+    """The most recently finished run: a page (re)load opens it, so a run that ended while no
+    page was open still shows its results."""
+    done = _run_dirs(engine)
+    return done[0] if done else None
+
+
 def run_choices(engine: Engine) -> list[tuple[str, str]]:
     """(label, run directory name) of the finished runs, newest first."""
     choices = []
@@ -250,6 +257,12 @@ def resolve_run(engine: Engine, name: str | None) -> Path | None:
         return None
     path = runs_dir(engine) / name
     return path if (path / evaluation.SUMMARY).is_file() else None
+
+
+def open_run(engine: Engine, name: str | None) -> RunView:
+    """A finished run picked in the tab's list of runs, read back from its directory."""
+    run_dir = resolve_run(engine, name)
+    return run_view(run_dir) if run_dir is not None else empty_view("Choose a finished run.")
 
 
 def compare(engine: Engine, a: str | None, b: str | None) -> str:

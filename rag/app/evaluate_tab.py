@@ -6,7 +6,6 @@ The handlers are `evaluate.py`'s functions and the app's one `eval_jobs.Runner`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -14,37 +13,46 @@ import gradio as gr
 from rag.answer import Engine
 from rag.app import eval_sets, evaluate
 from rag.app.eval_jobs import Runner
+from rag.app.evaluate import RunView
 from rag.app.settings_tab import Options
 
 EVAL_CONCURRENCY_ID = "eval"
 
 
 def _results(runner: Runner) -> tuple[Any, ...]:
-    """(summary, download, report, run A, run B) of the job that just ended, else unchanged."""
+    """What `_shown` gives for the job that just ended, else everything unchanged."""
     job = runner.job
     view = job.view if job is not None else None
     if view is None or view.cancelled or view.run_dir is None:
-        return (gr.skip(),) * 5
-    download = str(view.download) if view.download else None
+        return (gr.skip(),) * 6
+    return _shown(runner.engine, view)
+
+
+def _shown(engine: Engine, view: RunView | None) -> tuple[Any, ...]:
+    """(runs list, summary, download, report, Run A, Run B) with a finished run open in the tab:
+    Run B is that run and Run A the one before it. None: only the lists are refreshed."""
+    choices = evaluate.run_choices(engine)
+    if view is None or view.run_dir is None:
+        unchanged = (gr.skip(),) * 3
+        return gr.Dropdown(choices=choices), *unchanged, *(gr.Dropdown(choices=choices),) * 2
+    choices, before, latest = evaluate.run_picks(engine, view.run_dir)
     return (
-        view.summary,
-        gr.File(value=download, visible=download is not None),
-        view.report,
-        *_run_dropdowns(runner.engine, view.run_dir),
+        gr.Dropdown(choices=choices, value=latest),
+        *_opened(view),
+        gr.Dropdown(choices=choices, value=before),
+        gr.Dropdown(choices=choices, value=latest),
     )
 
 
-def _run_dropdowns(engine: Engine, newest: Path | None = None) -> tuple[Any, Any]:
-    """Updated Run A / Run B; after a run, B is the new run and A the one before it."""
-    if newest is None:
-        choices = evaluate.run_choices(engine)
-        return gr.Dropdown(choices=choices), gr.Dropdown(choices=choices)
-    choices, before, latest = evaluate.run_picks(engine, newest)
-    return gr.Dropdown(choices=choices, value=before), gr.Dropdown(choices=choices, value=latest)
+def _opened(view: RunView) -> tuple[Any, Any, Any]:
+    """(summary, download, report) of a run view; the download is hidden when it has none."""
+    download = str(view.download) if view.download else None
+    return view.summary, gr.File(value=download, visible=download is not None), view.report
 
 
 def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options) -> None:
-    """The Evaluate tab; a page (re)load shows the evaluation that is running, if any."""
+    """The Evaluate tab; a page (re)load shows the evaluation that is running, if any, and opens
+    the newest finished run (one may have ended while no page was open)."""
     settings = engine.settings
     first_set = eval_sets.default_set(engine)
     with gr.Tab("Evaluate", id="evaluate"):
@@ -86,6 +94,12 @@ def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options)
                     run_btn = gr.Button("Run the evaluation", variant="primary", elem_id="eval-run")
                     cancel_btn = gr.Button("Cancel", variant="stop", elem_id="eval-cancel")
         status = gr.HTML(runner.status_html(), elem_id="eval-status", min_height=40)
+        runs = evaluate.run_choices(engine)
+        opened = gr.Dropdown(
+            choices=runs,
+            label="Finished runs (the newest opens; pick one to show its results)",
+            elem_id="eval-runs",
+        )
         summary = gr.HTML("", elem_id="eval-summary")
         download = gr.File(
             label="Report (report.html)",
@@ -96,7 +110,6 @@ def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options)
         )
         report = gr.HTML("", elem_id="eval-report")
         gr.Markdown("### Compare two runs")
-        runs = evaluate.run_choices(engine)
         with gr.Row():
             run_a = gr.Dropdown(choices=runs, label="Run A", scale=3, elem_id="eval-run-a")
             run_b = gr.Dropdown(choices=runs, label="Run B", scale=3, elem_id="eval-run-b")
@@ -131,10 +144,11 @@ def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options)
 
     def tick() -> tuple[Any, ...]:
         if runner.running:
-            return runner.status_html(), gr.skip(), *(gr.skip(),) * 5
+            return runner.status_html(), gr.skip(), *(gr.skip(),) * 6
         return runner.status_html(), gr.Timer(active=False), *_results(runner)
 
-    outputs = [status, timer, summary, download, report, run_a, run_b]
+    shown = [opened, summary, download, report, run_a, run_b]
+    outputs = [status, timer, *shown]
     timer.tick(tick, None, outputs, api_name=False, show_progress="hidden")
 
     def compare_runs(a: str | None, b: str | None) -> str:
@@ -142,8 +156,16 @@ def build_tab(demo: gr.Blocks, engine: Engine, runner: Runner, options: Options)
 
     compare_btn.click(compare_runs, [run_a, run_b], [compared], api_name=False)
 
+    def open_run(name: str | None) -> tuple[Any, Any, Any]:
+        return _opened(evaluate.open_run(engine, name))
+
+    opened.input(open_run, [opened], [summary, download, report], api_name=False)
+
     def on_load() -> tuple[Any, ...]:
         sets = gr.Dropdown(choices=eval_sets.question_sets(engine))
-        return runner.status_html(), gr.Timer(active=runner.running), sets, *_run_dropdowns(engine)
+        newest = evaluate.newest_run(engine)
+        view = evaluate.run_view(newest) if newest is not None else None
+        running = gr.Timer(active=runner.running)
+        return runner.status_html(), running, sets, *_shown(engine, view)
 
-    demo.load(on_load, None, [status, timer, eval_set, run_a, run_b], api_name=False)
+    demo.load(on_load, None, [status, timer, eval_set, *shown], api_name=False)

@@ -9,30 +9,38 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import Answer
-from rag.app.render import MARKER_RE, answer_from_dict, safe_url, support_sentence
+from rag.app.render import MARKER_RE, answer_from_dict, safe_url, snippet, support_sentence
 from rag.citations import Citation
 
 _EXPORTS: Path | None = None
 STEM_CHARS = 40  # an exported file name's length at most, from the first question
 
 
-def _cited(answer: Answer) -> list[Citation]:
-    """The citations an answer's text refers to, in order of their number."""
-    return sorted(answer.citations, key=lambda c: c.n)
+def _referenced(answer: Answer) -> list[Citation]:
+    """What the answer's [n] markers open, by number: its citations, and in a refusal the
+    closest passages it quotes (with no supporting sentence of their own)."""
+    cited = {c.n: c for c in answer.citations}
+    quoted = {int(m[1]) for m in MARKER_RE.finditer(answer.text)} - cited.keys()
+    closest = {p.n: Citation.of(p, None) for p in answer.passages if p.n in quoted}
+    return [c for _, c in sorted((cited | closest).items())]
+
+
+def _quote(c: Citation) -> str:
+    """The supporting sentence on one line; a passage without one: its start."""
+    return " ".join(support_sentence(c).split()) if c.support else snippet(c.text)
 
 
 def citation_line(c: Citation) -> str:
     """'Title — Source, 2014-01-02, https://… “the supporting sentence”'."""
     facts = ", ".join(x for x in (c.source, c.date, safe_url(c.url) or "") if x)
-    quote = " ".join(support_sentence(c).split())
-    return f"{c.title or c.article_id}" + (f" — {facts}" if facts else "") + f". “{quote}”"
+    return f"{c.title or c.article_id}" + (f" — {facts}" if facts else "") + f". “{_quote(c)}”"
 
 
 def copy_text(answer: Answer) -> str:
     """The answer with [n] markers and its numbered citations below: what the copy link copies."""
     lines = [answer.text.strip()]
-    if answer.citations:
-        lines += ["", "Sources:"] + [f"[{c.n}] {citation_line(c)}" for c in _cited(answer)]
+    if sources := _referenced(answer):
+        lines += ["", "Sources:"] + [f"[{c.n}] {citation_line(c)}" for c in sources]
     return "\n".join(lines)
 
 
@@ -44,14 +52,15 @@ def _left_out(answer: Answer) -> list[str]:
 
 def answer_markdown(answer: Answer, turn: int) -> str:
     """One answer in Markdown: [n] markers become footnotes `[^turn-n]` defined below it."""
-    known = {c.n for c in answer.citations}
+    sources = _referenced(answer)
+    known = {c.n for c in sources}
 
     def footnote(match: re.Match[str]) -> str:
         n = int(match[1])
         return f"[^{turn}-{n}]" if n in known else match[0]
 
     body = MARKER_RE.sub(footnote, answer.text.strip())
-    notes = [f"[^{turn}-{c.n}]: {citation_line(c)}" for c in _cited(answer)]
+    notes = [f"[^{turn}-{c.n}]: {citation_line(c)}" for c in sources]
     flags = ["", "*The articles disagree on this.*"] if answer.disagreement else []
     extra = ["", *_left_out(answer)] if answer.left_out else []
     return "\n".join([body, *flags, *extra, "", *notes]).rstrip()
@@ -70,10 +79,45 @@ def conversation_markdown(turns: list[dict[str, Any]], title: str = "") -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """One answer for the JSON export: its text and flags, and what each [n] opens as offsets
+    into its article with the cited sentence. Not the passages the model read: those made a
+    six-turn export 162 KB, and the offsets find them again in the article."""
+    return {
+        "text": answer.text,
+        "abstained": answer.abstained,
+        "disagreement": answer.disagreement,
+        "kind": answer.kind,
+        "notice": answer.notice,
+        "citations": [_source_json(c) for c in _referenced(answer)],
+        "left_out": [{"text": s.text, "reason": s.reason} for s in answer.left_out],
+    }
+
+
+def _source_json(c: Citation) -> dict[str, Any]:
+    """A cited passage (or a refusal's closest one) by offsets, with its supporting sentence."""
+    return {
+        "n": c.n,
+        "article_id": c.article_id,
+        "title": c.title,
+        "source": c.source,
+        "date": c.date,
+        "url": safe_url(c.url) or "",
+        "start": c.start,
+        "end": c.end,
+        "support": list(c.support) if c.support else None,
+        "sentence": _quote(c),
+    }
+
+
 def conversation_json(turns: list[dict[str, Any]]) -> str:
-    """The conversation as JSON: every question with its full answer (citations, left-out)."""
+    """The conversation as JSON: every question with its answer (`answer_json`) or error."""
     items = [
-        {"question": t["question"], "answer": t.get("answer"), "error": t.get("error")}
+        {
+            "question": t["question"],
+            "answer": answer_json(answer_from_dict(t["answer"])) if t.get("answer") else None,
+            "error": t.get("error"),
+        }
         for t in turns
     ]
     return json.dumps({"turns": items}, ensure_ascii=False, indent=2)

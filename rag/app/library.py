@@ -90,8 +90,8 @@ def upload_defaults(files: list[str] | None, max_mb: float) -> tuple[str, str]:
     for file in files or []:
         try:
             for item in load_file(Path(file), int(max_mb * 1024 * 1024)):
-                if isinstance(item, Article):
-                    return item.source, item.date
+                if isinstance(item, Article):  # a date read from its text is not for all
+                    return item.source, "" if item.date_from else item.date
         except (OSError, RagError):
             continue
     return "", ""
@@ -166,6 +166,13 @@ def _titled(engine: Engine, ids: list[str]) -> str:
     return "; ".join(names)
 
 
+def _dated(engine: Engine, ids: list[str]) -> str:
+    """Articles with the date their first lines gave ("Title (2025-03-14)"): no header, file
+    metadata or upload box dated them, so the report says where the date came from."""
+    articles = [a for a in map(engine.store.article, ids) if a is not None]
+    return "; ".join(f"{a.title or a.id} ({a.date})" for a in articles)
+
+
 def report_html(
     engine: Engine, report: IndexReport | None, rejected: Sequence[tuple[str, str]]
 ) -> str:
@@ -181,6 +188,8 @@ def report_html(
             lines.append(f"Updated {len(report.updated)}: {_titled(engine, report.updated)}")
         if report.unchanged:
             lines.append(f"{report.unchanged} already indexed and unchanged")
+        if report.dated_from_text:
+            lines.append(f"Date from the text: {_dated(engine, report.dated_from_text)}")
         for group in not_indexed(report):
             more = f" and {group.count - 1:,} more lines" if group.count > 1 else ""
             reason = (
