@@ -326,7 +326,7 @@ def test_ctrl_c_stops_after_the_current_batch_and_a_rerun_finishes(tmp_path: Pat
 
     root = corpus(tmp_path / "corpus")
     with ScriptedLLM() as server:
-        server.embed_delay = 1.0
+        server.embed_delay = 2.0  # a Ctrl-C sent after the first batch lands inside the second
         env = cli_env(server)
         env.update(RAG_CHUNK_TOKENS="16", RAG_CHUNK_OVERLAP="4")  # five write batches or so
         run = rag_index(tmp_path / "idx", root, env, tmp_path)
