@@ -13,7 +13,7 @@ from helpers import ARTICLES, EVAL_DIR, cite_first_passage
 
 from rag.answer import Engine
 from rag.chat import Conversations
-from rag.indexer import stamp_for
+from rag.indexer import index_paths, stamp_for
 from rag.llm import make_llm
 from rag.settings import Settings
 from rag.store import Store
@@ -60,6 +60,18 @@ def engine(llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Engine
 
     assert ui.index_if_empty(eng, out=lambda _: None) is not None
     return eng
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store, FakeEmbedder]:
+    """The bundled articles in a fresh index with the fake embedder: (settings, store, embedder)."""
+    settings = Settings(
+        index_dir=tmp_path_factory.mktemp("idx"), abstain_threshold=0.05, llm_backend="openai"
+    )
+    embedder = FakeEmbedder()
+    store = Store(settings, stamp_for(settings, embedder))
+    index_paths([ARTICLES], store, embedder, settings)
+    return settings, store, embedder
 
 
 @pytest.fixture

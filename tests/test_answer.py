@@ -37,17 +37,6 @@ def reply(*answers: tuple[str, list[int]], sentence: str = "") -> str:
     return json.dumps({"answers": items, "sentence": sentence})
 
 
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store, FakeEmbedder]:
-    settings = Settings(
-        index_dir=tmp_path_factory.mktemp("idx"), abstain_threshold=0.05, llm_backend="openai"
-    )
-    embedder = FakeEmbedder()
-    store = Store(settings, stamp_for(settings, embedder))
-    index_paths([ARTICLES], store, embedder, settings)
-    return settings, store, embedder
-
-
 def engine_for(indexed, url: str, timeout: float = 5.0) -> Engine:
     settings, store, embedder = indexed
     return Engine(settings, store, embedder, ChatLLM(url, "sk-secret", "m", timeout, 0))

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from fake_llm import ScriptedLLM
 from fakes import FakeEmbedder
-from helpers import ARTICLES, GAS_QUESTION, scripted_reply
+from helpers import GAS_QUESTION, scripted_reply
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.chat_engine.types import (
     AgentChatResponse,
@@ -17,7 +17,6 @@ from llama_index.core.chat_engine.types import (
 )
 
 from rag.answer import Engine
-from rag.indexer import index_paths, stamp_for
 from rag.llama_chat import CitedChatEngine
 from rag.llm import ChatLLM
 from rag.settings import Settings
@@ -27,17 +26,6 @@ FIRST = "Who kidnapped the natural gas workers?"
 FOLLOW_UP = "How many of them were there?"
 
 Indexed = tuple[Settings, Store, FakeEmbedder]
-
-
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Indexed:
-    settings = Settings(
-        index_dir=tmp_path_factory.mktemp("idx"), abstain_threshold=0.05, llm_backend="openai"
-    )
-    embedder = FakeEmbedder()
-    store = Store(settings, stamp_for(settings, embedder))
-    index_paths([ARTICLES], store, embedder, settings)
-    return settings, store, embedder
 
 
 @pytest.fixture

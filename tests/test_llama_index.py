@@ -9,7 +9,7 @@ import json
 import pytest
 from fake_llm import ScriptedLLM
 from fakes import FakeEmbedder
-from helpers import ARTICLES, GAS_QUESTION, scripted_reply
+from helpers import GAS_QUESTION, scripted_reply
 from llama_index.core.base.response.schema import Response, StreamingResponse
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
@@ -17,7 +17,6 @@ from llama_index.core.tools import QueryEngineTool
 from llama_index.llms.openai_like import OpenAILike
 
 from rag.answer import Engine
-from rag.indexer import index_paths, stamp_for
 from rag.llama_index import ArticleRetriever, CitedQueryEngine, CitedStreamingResponse
 from rag.llm import ChatLLM
 from rag.settings import Settings
@@ -26,17 +25,6 @@ from rag.store import Filters, Store
 NO_ANSWER = json.dumps({"answers": [], "sentence": ""})
 
 Indexed = tuple[Settings, Store, FakeEmbedder]
-
-
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Indexed:
-    settings = Settings(
-        index_dir=tmp_path_factory.mktemp("idx"), abstain_threshold=0.05, llm_backend="openai"
-    )
-    embedder = FakeEmbedder()
-    store = Store(settings, stamp_for(settings, embedder))
-    index_paths([ARTICLES], store, embedder, settings)
-    return settings, store, embedder
 
 
 @pytest.fixture

@@ -7,29 +7,14 @@ from pathlib import Path
 
 import pytest
 from fake_llm import ScriptedLLM
-from fakes import FakeEmbedder
 
 from rag.answer import Engine, ask
-from rag.indexer import index_paths, stamp_for
 from rag.llm import ChatLLM
-from rag.settings import Settings
-from rag.store import Store
 
 ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 QUESTION = "How many natural gas workers were kidnapped?"
 DEADLINE = 3.0
 SLACK = 5.0
-
-
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store, FakeEmbedder]:
-    settings = Settings(
-        index_dir=tmp_path_factory.mktemp("idx"), abstain_threshold=0.05, llm_backend="openai"
-    )
-    embedder = FakeEmbedder()
-    store = Store(settings, stamp_for(settings, embedder))
-    index_paths([ARTICLES], store, embedder, settings)
-    return settings, store, embedder
 
 
 def slow_llm(server: ScriptedLLM) -> ChatLLM:
