@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +36,20 @@ def _sha256(path: Path) -> str:
         while block := fh.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Hide the tracer's warnings and the quantiser's advice (logged on the root logger)."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
 
 
 def _export(model_path: Path, target: Path) -> None:
@@ -56,7 +74,7 @@ def _export(model_path: Path, target: Path) -> None:
     model = AutoModel.from_pretrained(str(model_path))
     model.eval()
     ids = torch.ones(2, 8, dtype=torch.long)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, _quiet():
         fp32 = Path(tmp) / "fp32.onnx"
         torch.onnx.export(
             Pooled(model),
