@@ -1,9 +1,9 @@
 """Retake the README's screenshots: docs/screenshot.png (light) and docs/screenshot-dark.png.
 
 `python docs/screenshots.py` serves the app on a free port over the bundled articles (indexed
-into a temporary directory with the packaged MiniLM) with the tests' scripted LLM, asks one
-question in headless Debian chromium, opens its [n] marker, and saves both colour schemes.
-Offline: nothing is downloaded.
+into a temporary directory with the packaged MiniLM) with the real embedded model, asks one
+question whose sources disagree in headless Debian chromium, opens its first [n] marker, and
+saves both colour schemes. Offline: nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from rag.settings import Settings, go_offline  # noqa: E402
 
 go_offline()  # before gradio, llama-index or transformers are imported
 
-from fake_llm import ScriptedLLM, free_port  # noqa: E402
-from helpers import GAS_QUESTION, scripted_reply  # noqa: E402
+from fake_llm import free_port  # noqa: E402
 
 import ui  # noqa: E402
 from rag.api import open_engine  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
+QUESTION = "How many hectares of coca are grown in the VRAEM?"  # two articles, two figures
 SHOTS = {"light": ROOT / "docs" / "screenshot.png", "dark": ROOT / "docs" / "screenshot-dark.png"}
 
 
@@ -41,9 +41,9 @@ def take(url: str) -> None:
             )
             page = context.new_page()
             page.goto(url)
-            page.fill("#question textarea", GAS_QUESTION)
+            page.fill("#question textarea", QUESTION)
             page.click("#ask")
-            page.wait_for_selector("#chat .rag-answer a.rag-cite", timeout=60_000)
+            page.wait_for_selector("#chat .rag-answer a.rag-cite", timeout=300_000)
             page.click("#chat .rag-answer a.rag-cite")
             page.wait_for_selector("#viewer mark.rag-focus")
             page.wait_for_timeout(500)
@@ -54,13 +54,10 @@ def take(url: str) -> None:
 
 
 def main() -> int:
-    """Serve the app with the scripted LLM, take the screenshots, stop."""
-    with tempfile.TemporaryDirectory() as tmp, ScriptedLLM() as llm:
-        llm.responder = scripted_reply
+    """Serve the app with the embedded model, take the screenshots, stop."""
+    with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            llm_backend="openai",
-            llm_base_url=llm.base_url,
-            llm_api_key="screenshots",
+            llm_backend="embedded",
             index_dir=Path(tmp) / "index",
             articles_dir=ROOT / "data" / "articles",
         )

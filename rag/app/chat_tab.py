@@ -81,12 +81,13 @@ def build_tab(
                     max_lines=4,
                 )
                 ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
-            with gr.Row(elem_id="library-hint"):
+            with gr.Column(elem_id="library-hint"):  # the line above, the examples below it
                 hint = gr.Markdown("", elem_id="library-line")
-                examples = [
-                    gr.Button("", size="sm", visible=False, elem_classes=["rag-example"])
-                    for _ in range(chat.EXAMPLES)
-                ]
+                with gr.Row():
+                    examples = [
+                        gr.Button("", size="sm", visible=False, elem_classes=["rag-example"])
+                        for _ in range(chat.EXAMPLES)
+                    ]
         with gr.Column(scale=3, elem_id="side"):
             sources = gr.HTML(
                 panels.sources_html(None, 0),
