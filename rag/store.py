@@ -622,12 +622,12 @@ class Store:
         """'' when Chroma holds a vector per passage; else what is missing and the fix.
 
         Two counts, a few milliseconds: asked before every answer, so none comes from half an
-        index without saying so.
+        index without saying so. The passages are the ready articles' `n_chunks` (one row per
+        article, not a join over every chunk; `problems()` checks that they agree).
         """
         with self._lock:
             chunks = self._db.execute(
-                "SELECT count(*) FROM chunks c JOIN articles a ON a.id = c.article_id"
-                " WHERE a.state = 'ready'"
+                "SELECT coalesce(sum(n_chunks), 0) FROM articles WHERE state = 'ready'"
             ).fetchone()[0]
         vectors = self.vector_count()
         if vectors >= chunks:
