@@ -154,10 +154,9 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
 
 def left_out_line(group: NotIndexed) -> str:
     """`skipped a.txt: empty file`, `duplicate a.jsonl#2 and 999 more lines: same text as x`."""
-    more = f" and {group.count - 1:,} more lines" if group.count > 1 else ""
     if group.twin:
-        return f"duplicate {group.first}{more}: same text as {group.twin}"
-    return f"skipped {group.first}{more}: {group.reason}"
+        return f"duplicate {group.first}{group.more}: same text as {group.twin}"
+    return f"skipped {group.first}{group.more}: {group.reason}"
 
 
 @contextmanager

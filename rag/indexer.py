@@ -49,6 +49,11 @@ class NotIndexed:
     count: int
     twin: str = ""  # for duplicates: the id of the article they repeat
 
+    @property
+    def more(self) -> str:
+        """' and 999 more lines' after `first` when it stands for others, else ''."""
+        return f" and {self.count - 1:,} more lines" if self.count > 1 else ""
+
 
 _LINE_PREFIX = re.compile(r"^line [\d,]+: ")
 

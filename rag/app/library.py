@@ -191,13 +191,12 @@ def report_html(
         if report.dated_from_text:
             lines.append(f"Date from the text: {_dated(engine, report.dated_from_text)}")
         for group in not_indexed(report):
-            more = f" and {group.count - 1:,} more lines" if group.count > 1 else ""
             reason = (
                 f"same text as the indexed article {_titled(engine, [group.twin])}"
                 if group.twin
                 else group.reason
             )
-            bad.append((_base(group.first) + more, reason))
+            bad.append((_base(group.first) + group.more, reason))
     items = "".join(f"<li>{esc(line)}</li>" for line in lines)
     refused = "".join(f"<li><strong>{esc(n)}</strong>: {esc(r)}</li>" for n, r in bad)
     out = f'<div class="rag-report"><ul>{items}</ul>' if items else '<div class="rag-report">'
