@@ -613,6 +613,25 @@ def test_evaluate_tab_eta_cancel_reload_resume(page: Any, app: dict[str, Any]) -
         llm.mode = "ok"
 
 
+def evaluate_settled(tables: Any, script: str) -> Any:
+    """`tables.evaluate_all(script)` once the report frame has stopped being replaced.
+
+    The tab may set the report again just after a run ends (the last timer ticks), which
+    reloads its frame; reading a frame mid-reload fails with "Execution context was destroyed".
+    """
+    from playwright.sync_api import Error
+
+    for _ in range(4):
+        tables.first.wait_for()
+        try:
+            return tables.evaluate_all(script)
+        except Error as err:
+            if "Execution context was destroyed" not in str(err):
+                raise
+    tables.first.wait_for()
+    return tables.evaluate_all(script)
+
+
 def test_report_tables_fit_or_scroll(page: Any) -> None:
     """Every table of a run's report fits the frame or sits in a scrolling box."""
     page.get_by_role("tab", name="Evaluate").click()
@@ -623,7 +642,8 @@ def test_report_tables_fit_or_scroll(page: Any) -> None:
     page.click("#eval-run")
     wait_text(page, "#eval-summary", "tables · retrieval only")
     report = page.frame_locator("#eval-report iframe")
-    overflowing = report.locator("table").evaluate_all(
+    overflowing = evaluate_settled(
+        report.locator("table"),
         """tables => tables.filter(t => {
           const width = document.documentElement.clientWidth;
           if (t.getBoundingClientRect().right <= width + 1) return false;
@@ -633,7 +653,7 @@ def test_report_tables_fit_or_scroll(page: Any) -> None:
               return false;
           }
           return true;
-        }).map(t => t.innerText.slice(0, 40))"""
+        }).map(t => t.innerText.slice(0, 40))""",
     )
     assert overflowing == []
 
