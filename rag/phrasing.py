@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from rag.asks import asking_clause, kind
 from rag.citations import CITATION, Passage, parse_numbers
 from rag.dates import is_relative
+from rag.evidence import terms
 from rag.parts import parts
 from rag.units import counted
 from rag.verify import claim_ok, phrase_in
@@ -101,10 +102,24 @@ def from_sentence(phrase: str, cited: str) -> str:
     return ""
 
 
+def worded_by(statement: str, cited: Sequence[str]) -> bool:
+    """Is every term of the statement in its cited sentences? A statement built from the
+    question may only say what its citation says ("soldiers sent" is not "soldiers killed").
+
+    >>> worded_by("36 workers were kidnapped", ["Rebels kidnapped 36 gas workers."])
+    True
+    >>> worded_by("Peru sent 36 soldiers", ["Rebels killed 36 soldiers."])
+    False
+    """
+    return terms(statement) <= terms(" ".join(cited))
+
+
 def phrased(question: str, phrase: str, cited: Sequence[Passage]) -> str:
     """One short sentence stating the phrase (no markers, no full stop): the question as a
-    statement, or the cited sentence; '' when neither holds the phrase and passes the check."""
+    statement worded by the cited sentences, or the cited sentence; '' when neither holds the
+    phrase and passes the check."""
     stated = from_question(question, phrase) if len(parts(question)) == 1 else ""
+    stated = stated if worded_by(stated, [p.text for p in cited]) else ""
     for text in (stated, *(from_sentence(phrase, p.text) for p in cited)):
         if text and not _MISLEADING.search(text) and not claim_ok(text, [phrase], cited, question):
             return text[0].upper() + text[1:]

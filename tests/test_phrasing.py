@@ -61,3 +61,9 @@ def test_no_sentence_is_built_from_wording_that_reads_as_a_refusal() -> None:
     said = passage(5, "Police did not say whether 12 people were hurt.")
     assert phrased("Which figure did police give?", "12", [said]) == ""
     assert _answer("Which figure did police give?", "12", said) == "12 [5]."
+
+
+def test_a_statement_from_the_question_only_says_what_its_citation_says() -> None:
+    killed = passage(5, "Two soldiers were also killed when rebels ambushed the patrol.")
+    text = _answer("How many soldiers were sent to the valley?", "Two", killed)
+    assert text == "Two soldiers were also killed when rebels ambushed the patrol [5]."
