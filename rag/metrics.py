@@ -392,12 +392,29 @@ _STOP = frozenset(
 )
 
 
-def _supported(point: str, cited: str) -> bool:
+_MONTHS = "january february march april may june july august september october november december"
+_REPORTED = re.compile(r"\(reported ([^)]*)\)")
+
+
+def _dated_by(note: str, dates: Sequence[str]) -> bool:
+    """Is a '(reported 3 May 2024)' note one of the cited articles' ISO dates?
+
+    >>> _dated_by("3 May 2024", ["2024-05-03"]), _dated_by("May 2024", ["2023-05-03"])
+    (True, False)
+    """
+    words = note.lower().replace(",", " ").split()
+    said = {int(w) for w in words if w.isdigit()}
+    said |= {i + 1 for i, m in enumerate(_MONTHS.split()) if m in words}
+    return any(said <= {int(x) for x in re.findall(r"\d+", d[:10])} for d in dates if d)
+
+
+def _supported(point: str, cited: str, dates: Sequence[str] = ()) -> bool:
     """Does the cited text hold the point's figures and names and most of its content words
-    (a word matches on its first five letters, for inflections)?"""
+    (a word matches on its first five letters, for inflections)? A '(reported …)' note is
+    held when it is the date of a cited article."""
     got = normalize(cited).split()
     have, stems = set(got), {w[:5] for w in got}
-    point = strip_markers(point)
+    point = _REPORTED.sub(lambda m: "" if _dated_by(m[1], dates) else m[0], strip_markers(point))
     words = normalize(point).split()
     figures = [w for w in words if any(c.isdigit() for c in w)]
     names = {normalize(m) for m in re.findall(r"(?<=\w )[A-Z][\w’'-]+", point)}
@@ -407,12 +424,13 @@ def _supported(point: str, cited: str) -> bool:
     return not content or sum(w[:5] in stems for w in content) / len(content) >= 0.6
 
 
-def point_support(points: Sequence[tuple[str, Sequence[str]]]) -> float | None:
+def point_support(points: Sequence[tuple[str, Sequence[str], Sequence[str]]]) -> float | None:
     """Point support: share of shown points (claims) whose cited sentences hold their figures,
-    names and most content words; a quote counts as supported by what it quotes."""
+    names and most content words; a quote counts as supported by what it quotes. Each point is
+    (text, cited sentences, cited articles' dates)."""
     if not points:
         return None
-    return sum(bool(t) and _supported(p, " ".join(t)) for p, t in points) / len(points)
+    return sum(bool(t) and _supported(p, " ".join(t), d) for p, t, d in points) / len(points)
 
 
 def useful(recall: float, refused: bool) -> bool:
@@ -508,8 +526,12 @@ def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -
     refused = is_refusal(answer.text)
     cited = [] if refused else [(c.article_id, c.text) for c in answer.citations]
     evidence = [] if q.unanswerable else q.evidence
-    by_n = {p.n: p.text for p in answer.passages}
-    points = [(s.text, [by_n[n] for n in s.citations if n in by_n]) for s in answer.sentences]
+    by_n = {p.n: p for p in answer.passages}
+    points = [
+        (s.text, [by_n[n].text for n in s.citations if n in by_n],
+         [by_n[n].date for n in s.citations if n in by_n])
+        for s in answer.sentences
+    ]  # fmt: skip
     m.update(
         evidence_recall=evidence_recall(evidence, cited),
         citation_precision_gold=evidence_precision(evidence, cited),

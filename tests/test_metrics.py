@@ -292,11 +292,19 @@ def test_nugget_recall_and_useful_answers() -> None:
 
 def test_point_support_needs_figures_names_and_words_of_the_cited_text() -> None:
     cited = ["Peru's army killed 7 rebels in the VRAEM valley in August."]
-    assert point_support([("The army killed 7 rebels in the VRAEM [1].", cited)]) == 1.0
-    assert point_support([("The army killed 9 rebels in the VRAEM [1].", cited)]) == 0.0
-    assert point_support([("The army met Colombian Generals [1].", cited)]) == 0.0
-    assert point_support([("The army killed 7 rebels [1].", [])]) == 0.0
+    assert point_support([("The army killed 7 rebels in the VRAEM [1].", cited, [])]) == 1.0
+    assert point_support([("The army killed 9 rebels in the VRAEM [1].", cited, [])]) == 0.0
+    assert point_support([("The army met Colombian Generals [1].", cited, [])]) == 0.0
+    assert point_support([("The army killed 7 rebels [1].", [], [])]) == 0.0
     assert point_support([]) is None
+
+
+def test_a_reported_date_is_held_by_the_cited_articles_date_only() -> None:
+    cited = ["Peru's army killed 7 rebels in the VRAEM valley."]
+    point = "The army killed 7 rebels in the VRAEM (reported 3 May 2024) [1]."
+    assert point_support([(point, cited, ["2024-05-03"])]) == 1.0
+    assert point_support([(point, cited, ["2024-05-04"])]) == 0.0
+    assert point_support([(point, cited, [])]) == 0.0
 
 
 def test_paired_interval_excludes_zero_only_for_a_real_difference() -> None:
