@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,10 +37,10 @@ from rag.app.security import (  # noqa: E402
 )
 from rag.app.style import CSS, theme  # noqa: E402
 from rag.chat import Conversations  # noqa: E402
+from rag.embedded import EmbeddedLLM  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.index_lock import serve_index, writing  # noqa: E402
 from rag.indexer import IndexReport  # noqa: E402
-from rag.llm import EmbeddedLLM  # noqa: E402
 
 
 def build_app(engine: Engine, conversations: Conversations, secret: str) -> gr.Blocks:
@@ -70,6 +72,11 @@ def index_if_empty(engine: Engine, out: Callable[[str], None] = print) -> IndexR
     return report
 
 
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM ends the app like Ctrl-C: its model's card and its locks go with it."""
+    raise KeyboardInterrupt
+
+
 def serve(
     settings: Settings,
     *,
@@ -89,7 +96,9 @@ def serve(
     serve_index(settings.index_dir)
     index_if_empty(engine)
     if isinstance(engine.llm, EmbeddedLLM):
-        engine.llm.start_background()
+        engine.llm.start_background(share=True)
+    if block and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)  # `kill`, systemd: exit as on Ctrl-C
     conversations = Conversations.for_settings(settings)
     demo = build_app(engine, conversations, browser_secret(settings.state_dir))
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)

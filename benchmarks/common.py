@@ -204,7 +204,7 @@ def model_identity(settings) -> dict[str, object]:  # noqa: ANN001
     server settings (a user's own file is hashed once per run)."""
     import xllamacpp
 
-    from rag.llm import EMBEDDED_SLOTS
+    from rag.embedded import EMBEDDED_SLOTS
     from rag.packaged_model import PACKAGED_MODEL_SHA256, _sha256_file
 
     path = settings.llm_model_path
@@ -223,7 +223,7 @@ def recorded_llm_class():  # noqa: ANN201 - imported late: the rag stack is heav
     `replayed` counts the replies that came from the shelf."""
     import shelve
 
-    from rag.llm import EmbeddedLLM
+    from rag.embedded import EmbeddedLLM
 
     class RecordedLLM(EmbeddedLLM):
         def __init__(self, settings, path: Path) -> None:  # noqa: ANN001
@@ -263,7 +263,7 @@ def recorded(engine, path: Path):  # noqa: ANN001, ANN201
     it is); the engine's own model object, never started, is dropped."""
     import dataclasses
 
-    from rag.llm import EmbeddedLLM
+    from rag.embedded import EmbeddedLLM
 
     if not isinstance(engine.llm, EmbeddedLLM):
         return engine

@@ -135,7 +135,7 @@ def llm_section(store, qe, index_dir: Path, n_questions: int) -> None:  # noqa: 
 
     from rag import prompt
     from rag.answer import Engine
-    from rag.llm import EmbeddedLLM
+    from rag.embedded import EmbeddedLLM
     from rag.search import find_passages
 
     settings = bench_settings(index_dir, llm_backend="embedded")

@@ -24,9 +24,10 @@ from rag.compose import (
     free_text_answer,
     joined,
 )
+from rag.embedded import EmbeddedLLM
 from rag.errors import LLMError
 from rag.kinds import POINT_KINDS, clip_question, question_kind, subject
-from rag.llm import ChatLLM, EmbeddedLLM
+from rag.llm import ChatLLM
 from rag.pace import Pace
 from rag.parts import parts
 from rag.points import decide_points, speaking

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import Engine, answer_stream, ask
+from rag.embedded import make_llm
 from rag.indexer import IndexReport, Progress, open_index
 from rag.indexer import index_paths as _index_into
-from rag.llm import make_llm
 from rag.settings import Settings, go_offline, load_settings
 
 __all__ = ["answer_stream", "ask", "index_paths", "open_engine"]

@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -31,7 +32,7 @@ from rag.errors import RagError
 from rag.settings import Settings, go_offline, load_settings
 
 if TYPE_CHECKING:
-    from rag.answer import Answer, Event
+    from rag.answer import Answer, Engine, Event
     from rag.indexer import NotIndexed
     from rag.judge import Judge
     from rag.store import StoredArticle
@@ -347,11 +348,33 @@ def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) ->
     raise RagError("The answer stream ended early.")
 
 
+def start_model(engine: Engine, err: Console) -> None:
+    """Start the embedded model before the first question, saying whether a running app's
+    model is used or this process loads its own (with its progress on a terminal)."""
+    from rag.embedded import EmbeddedLLM
+
+    llm = engine.llm
+    if not isinstance(llm, EmbeddedLLM):
+        return
+    began = time.monotonic()
+    llm.start_background()
+    with err.status("Loading the model (one time per process)…") as spinner:
+        while llm.status.state == "loading":
+            spinner.update(f"{llm.status.message} {time.monotonic() - began:.0f} s")
+            time.sleep(0.2)
+    took = time.monotonic() - began
+    if llm.status.state == "ready" and llm.shared_by is None:
+        err.print(f"{escape(llm.status.message)} Loaded in {took:.0f} s (one time per process).")
+    else:
+        err.print(escape(llm.status.message))
+
+
 def cmd_ask(args: argparse.Namespace, out: Console) -> int:
     from rag.api import answer_stream, open_engine
     from rag.store import Filters
 
     engine = open_engine(settings_from(args))
+    start_model(engine, err_console)
     filters = Filters(tuple(args.source or ()), args.since or "", args.until or "")
     events = answer_stream(
         args.question,
@@ -372,6 +395,7 @@ def cmd_chat(args: argparse.Namespace, out: Console) -> int:
     from rag.api import answer_stream, open_engine
 
     engine = open_engine(settings_from(args))
+    start_model(engine, err_console)
     history: list[dict[str, str]] = []
     out.print("Ask about the indexed articles; an empty line or Ctrl-D ends the chat.")
     try:

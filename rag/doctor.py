@@ -65,7 +65,7 @@ def _index_checks(store: Store) -> list[Check]:
 
 def _llm_checks(settings: Settings) -> list[Check]:
     """Ask the LLM one tiny question (under the deadline), then whether a schema is accepted."""
-    from rag.llm import EmbeddedLLM, make_llm
+    from rag.embedded import EmbeddedLLM, make_llm
     from rag.llm_probe import probe
 
     try:

@@ -1,40 +1,25 @@
-"""The LLM edge: one OpenAI-compatible client for any server, plus the embedded xllamacpp server.
+"""The LLM edge: one OpenAI-compatible client for any server, with a deadline and a size cap.
 
-The app always talks to its LLM through the `openai` client; the embedded backend only decides
-which server that client points at (a GGUF served by xllamacpp on 127.0.0.1, with a random key).
+The app always talks to its LLM through the `openai` client; `rag.embedded` only decides which
+server that client points at when the model runs on this machine.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import queue
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 import openai
 
-from rag.errors import ConfigError, LLMError
-from rag.packaged_model import (
-    PACKAGED_MODEL_FILE,
-    assemble_packaged_model,
-    packaged_model_parts,
-)
-from rag.settings import Settings
+from rag.errors import LLMError
 
-log = logging.getLogger(__name__)
-
-EMBEDDED_SLOTS = 2  # parallel requests; each gets the full llm_context (2 CPU cores: keep small)
-EMBEDDED_CACHE_RAM_MIB = 256  # host-RAM prompt cache (llama.cpp's default is 8 GiB)
-EMBEDDED_LOAD_TIMEOUT = 300.0  # seconds to wait for the embedded server to answer /health
 DEFAULT_DEADLINE = 120.0  # wall-clock seconds for one whole reply (Settings.llm_deadline)
 CHARS_PER_TOKEN_CAP = 8  # a token is ~4 characters; a reply longer than 8 per token is a flood
 CHAR_CAP_MARGIN = 256
@@ -354,211 +339,4 @@ class _Pump:
         self._stop.set()
 
 
-class EmbeddedLLM:
-    """The default backend: a GGUF served by xllamacpp on 127.0.0.1 inside this process."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._lock = threading.Lock()
-        self._server: Any = None
-        self._client: ChatLLM | None = None
-        self._status = LLMStatus("off", "The local model is not loaded yet.")
-        path = settings.llm_model_path
-        self.name = f"embedded:{path.stem if path else Path(PACKAGED_MODEL_FILE).stem}"
-
-    def __repr__(self) -> str:
-        return f"EmbeddedLLM({self.name!r}, state={self._status.state!r})"
-
-    @property
-    def status(self) -> LLMStatus:
-        """The current state and a one-line message for the UI."""
-        return self._status
-
-    def start(self) -> None:
-        """Load the model and start its server once; later calls return at once."""
-        with self._lock:
-            if self._client is not None:
-                return
-            try:
-                self._start_locked()
-            except LLMError as err:
-                self._status = LLMStatus("error", str(err))
-                raise
-            except Exception as err:  # xllamacpp raises plain exceptions
-                message = f"The local model failed to start ({err}). Is it a valid GGUF file?"
-                self._status = LLMStatus("error", message)
-                raise LLMError(message) from err
-
-    def start_background(self) -> None:
-        """start() in a daemon thread so the UI can show "loading model" meanwhile."""
-        if self._client is not None or self._status.state == "loading":
-            return
-        self._status = LLMStatus("loading", "Loading the local model…")
-        thread = threading.Thread(target=self._start_quietly, name="embedded-llm", daemon=True)
-        thread.start()
-
-    def _start_quietly(self) -> None:
-        """Thread body: failures end up in `status`, not as a thread traceback."""
-        with contextlib.suppress(LLMError):
-            self.start()
-
-    def _model_path(self) -> Path:
-        """The GGUF to serve: the user's own file, or the packaged one (assembled on first use)."""
-        path = self._settings.llm_model_path
-        if path is not None:
-            if not path.is_file():
-                raise LLMError(f"The model file {path} does not exist (RAG_LLM_MODEL_PATH).")
-            return path
-
-        def report(done: int, total: int) -> None:
-            self._status = LLMStatus(
-                "loading", f"Preparing the local model (first start): {100 * done // total}%"
-            )
-
-        return assemble_packaged_model(self._settings.model_cache_dir, report)
-
-    def _start_locked(self) -> None:
-        """Assemble, configure and start the xllamacpp server; the caller holds the lock."""
-        self._status = LLMStatus("loading", "Loading the local model…")
-        path = self._model_path()
-        self._status = LLMStatus("loading", f"Loading {path.name}…")
-        import xllamacpp
-
-        api_key = secrets.token_urlsafe(32)
-        settings = self._settings
-        params = xllamacpp.CommonParams()
-        params.model.path = str(path)
-        params.n_parallel = EMBEDDED_SLOTS
-        params.n_ctx = settings.llm_context * EMBEDDED_SLOTS  # split evenly across the slots
-        params.cpuparams.n_threads = settings.llm_threads
-        params.cpuparams_batch.n_threads = settings.llm_threads
-        params.hostnames = ["127.0.0.1"]
-        params.port = 0  # the server picks a free port; listening_address tells which
-        params.api_keys = [api_key]
-        params.cache_prompt = True  # reuse the KV cache of the shared instruction prefix
-        params.cache_ram_mib = EMBEDDED_CACHE_RAM_MIB
-        params.ui = False
-        params.endpoint_slots = False
-        params.endpoint_metrics = False
-        params.offline = True
-        params.verbosity = 3 if settings.llm_verbose else -1
-        started = time.monotonic()
-        self._server = xllamacpp.Server(params)
-        base = str(self._server.listening_address).rstrip("/")
-        self._wait_healthy(base, started)
-        self._client = ChatLLM(
-            base + "/v1",
-            api_key,
-            settings.llm_model,
-            settings.llm_timeout,
-            retries=0,
-            deadline=settings.llm_deadline,
-        )
-        self._status = LLMStatus("ready", f"Local model {path.name} is ready.")
-        log.info(
-            "embedded LLM %s ready at %s in %.1f s", path.name, base, time.monotonic() - started
-        )
-
-    def _wait_healthy(self, base: str, started: float) -> None:
-        """Poll /health until the model is loaded (it answers 503 while loading)."""
-        deadline = started + EMBEDDED_LOAD_TIMEOUT
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health", timeout=5.0).status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise LLMError(f"The local model did not start within {EMBEDDED_LOAD_TIMEOUT:g} s.")
-
-    @property
-    def deadline(self) -> float:
-        """Wall-clock seconds allowed for one reply (once the model is loaded)."""
-        return self._settings.llm_deadline
-
-    def endpoint(self) -> tuple[str, str]:
-        """Start the server if needed; its OpenAI base URL and this process's API key (for
-        benchmarks that drive the same server through another client)."""
-        self.start()
-        assert self._client is not None
-        return self._client.base_url, self._client._secret
-
-    def served_models(self, timeout: float) -> list[str]:
-        """Start the server if needed; the model ids it lists."""
-        self.start()
-        assert self._client is not None
-        return self._client.served_models(timeout)
-
-    def stream(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        extra_body: dict[str, Any] | None = None,
-        deadline: float | None = None,
-    ) -> Iterator[str]:
-        """Start the server if needed, then yield the reply's text pieces (with the deadline)."""
-        self.start()
-        assert self._client is not None
-        yield from self._client.stream(
-            messages,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            extra_body=extra_body,
-            deadline=deadline,
-        )
-
-    def complete(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        deadline: float | None = None,
-    ) -> str:
-        """The whole reply as one string (built on stream())."""
-        pieces = self.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline
-        )
-        return "".join(pieces)
-
-    def close(self) -> None:
-        """Stop the server and free the model; start() may be called again later."""
-        with self._lock:
-            self._client = None
-            self._server = None  # xllamacpp stops its HTTP server when the object is freed
-            self._status = LLMStatus("off", "The local model is stopped.")
-
-
-def make_llm(settings: Settings) -> ChatLLM | EmbeddedLLM | None:
-    """The LLM the settings ask for (not started), or None when llm_backend is "none"."""
-    if settings.llm_backend == "none":
-        return None
-    if settings.llm_backend == "openai":
-        if not settings.llm_base_url:
-            raise ConfigError(
-                "llm_backend is 'openai' but no server URL is set: set RAG_LLM_BASE_URL "
-                "(e.g. http://host:8000/v1)."
-            )
-        return ChatLLM(
-            settings.llm_base_url,
-            settings.llm_api_key.get_secret_value(),
-            settings.llm_model,
-            settings.llm_timeout,
-            settings.llm_retries,
-            deadline=settings.llm_deadline,
-        )
-    path = settings.llm_model_path
-    if path is not None and not path.is_file():
-        raise ConfigError(f"RAG_LLM_MODEL_PATH points at {path}, which is not a file.")
-    return EmbeddedLLM(settings)
-
-
-__all__ = [
-    "ChatLLM",
-    "EmbeddedLLM",
-    "LLMStatus",
-    "assemble_packaged_model",
-    "make_llm",
-    "packaged_model_parts",
-    "reply_char_cap",
-]
+__all__ = ["ChatLLM", "LLMStatus", "reply_char_cap"]

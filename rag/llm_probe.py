@@ -8,8 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from rag.embedded import EmbeddedLLM
 from rag.errors import LLMError
-from rag.llm import ChatLLM, EmbeddedLLM
+from rag.llm import ChatLLM
 
 PROBE_DEADLINE = 30.0  # at most this long per probe request (or the LLM's own, if shorter)
 PROBE_SCHEMA: dict[str, Any] = {

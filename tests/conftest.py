@@ -13,8 +13,8 @@ from helpers import ARTICLES, EVAL_DIR, cite_first_passage
 
 from rag.answer import Engine
 from rag.chat import Conversations
+from rag.embedded import make_llm
 from rag.indexer import index_paths, stamp_for
-from rag.llm import make_llm
 from rag.settings import Settings
 from rag.store import Store
 

@@ -13,7 +13,7 @@ from rag.answer import Engine
 from rag.app import chat, export, history, render
 from rag.app.render import MARKER_RE
 from rag.chat import Conversations
-from rag.llm import EmbeddedLLM
+from rag.embedded import EmbeddedLLM
 
 
 def run(gen: Iterator[chat.ChatView]) -> list[chat.ChatView]:

@@ -214,6 +214,30 @@ def test_ask_json_has_the_documented_shape(
 
 
 @pytest.mark.slow
+def test_ask_uses_the_model_a_running_app_loaded_and_says_so(
+    built: Built, llm_server: ScriptedLLM, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The embedded backend finds the app's card: no model is loaded (the file here is not a
+    GGUF), the answer comes from the app's server, and stderr names the app's process."""
+    from rag.embedded import Card, publish
+
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"not a gguf" * 100)
+    monkeypatch.setenv("RAG_LLM_BACKEND", "embedded")
+    monkeypatch.setenv("RAG_LLM_MODEL_PATH", str(model))
+    monkeypatch.setenv("RAG_MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    card = Card(os.getpid(), llm_server.base_url, "sk-app", str(model.resolve()), 4096)
+    publish(tmp_path / "cache" / "servers", card)
+    llm_server.responder = lambda r: json.dumps(
+        {"answers": [{"answer": "36", "evidence": [gas_passage(r)]}], "sentence": ""}
+    )
+    result = run(["ask", "How many natural gas workers were kidnapped?"])
+    assert result.code == 0, result.text
+    assert f"already loaded by the app (process {os.getpid()})" in result.err
+    assert "36 natural gas workers" in result.out
+
+
+@pytest.mark.slow
 def test_ask_streams_then_lists_sources_and_survives_a_dead_llm(
     built: Built, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from rag.answer import Engine, ask
+from rag.embedded import EmbeddedLLM
 from rag.indexer import index_paths, open_index
-from rag.llm import EmbeddedLLM
 from rag.settings import Settings
 
 ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from fake_llm import ScriptedLLM, free_port, split_pieces
 
-from rag.errors import ConfigError, LLMError
-from rag.llm import (
-    ChatLLM,
-    EmbeddedLLM,
-    LLMStatus,
-    make_llm,
-    reply_char_cap,
-)
-from rag.settings import Settings
+from rag.errors import LLMError
+from rag.llm import ChatLLM, reply_char_cap
 
 KEY = "sk-test-very-secret-key-0123456789"
 QUESTION = [{"role": "user", "content": "What happened?"}]
@@ -160,86 +152,6 @@ def test_retries_resend_after_timeout(llm_server: ScriptedLLM) -> None:
     with pytest.raises(LLMError):
         llm.complete(QUESTION, max_tokens=8)
     assert len(llm_server.requests) == 2
-
-
-def settings(**values: object) -> Settings:
-    """Settings built only from the given values (no rag.toml or RAG_* surprises matter here)."""
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def test_make_llm_backends(tmp_path: Path) -> None:
-    """Each backend gives the right object; openai without a URL is a ConfigError."""
-    assert make_llm(settings(llm_backend="none")) is None
-    with pytest.raises(ConfigError, match="RAG_LLM_BASE_URL"):
-        make_llm(settings(llm_backend="openai", llm_base_url=None))
-    remote = make_llm(
-        settings(
-            llm_backend="openai",
-            llm_base_url="http://example.invalid:8000/v1",
-            llm_api_key=KEY,
-            llm_model="gpt-4o-mini",
-        )
-    )
-    assert isinstance(remote, ChatLLM)
-    assert remote.name == "openai:gpt-4o-mini @ example.invalid"
-    assert KEY not in repr(remote)
-    model = tmp_path / "mine.gguf"
-    model.write_bytes(b"GGUF")
-    embedded = make_llm(settings(llm_backend="embedded", llm_model_path=model))
-    assert isinstance(embedded, EmbeddedLLM)
-    assert embedded.name == "embedded:mine"
-    assert embedded.status == LLMStatus("off", embedded.status.message)
-    with pytest.raises(ConfigError):
-        make_llm(settings(llm_backend="embedded", llm_model_path=tmp_path / "missing.gguf"))
-
-
-def test_openai_backend_against_scripted_server(llm_server: ScriptedLLM) -> None:
-    """make_llm's remote client really talks to the configured server."""
-    llm_server.reply = "remote says hi"
-    llm = make_llm(settings(llm_backend="openai", llm_base_url=llm_server.base_url))
-    assert llm is not None
-    assert llm.complete(QUESTION, max_tokens=8) == "remote says hi"
-
-
-def test_embedded_missing_or_broken_model(tmp_path: Path) -> None:
-    """A model file that is missing or not a GGUF gives LLMError and an "error" status."""
-    llm = EmbeddedLLM(settings(llm_model_path=tmp_path / "gone.gguf"))
-    with pytest.raises(LLMError, match="does not exist"):
-        list(llm.stream(QUESTION, max_tokens=4))
-    assert llm.status.state == "error"
-    broken = tmp_path / "broken.gguf"
-    broken.write_bytes(b"not a gguf at all" * 64)
-    llm = EmbeddedLLM(settings(llm_model_path=broken))
-    llm.start_background()
-    with pytest.raises(LLMError, match="GGUF"):
-        llm.start()
-    assert llm.status.state == "error"
-    assert "GGUF" in llm.status.message
-
-
-@pytest.mark.slow
-def test_embedded_model_answers_and_requires_its_key() -> None:
-    """The packaged model starts, streams a short answer, and refuses requests without its key."""
-    llm = EmbeddedLLM(settings(llm_backend="embedded", llm_context=1024))
-    try:
-        llm.start_background()
-        assert llm.status.state in {"loading", "ready"}
-        llm.start()  # waits for the background start, then returns at once
-        assert llm.status.state == "ready"
-        llm.start()
-        messages = [{"role": "user", "content": "What is the capital of France? One word."}]
-        answer = "".join(llm.stream(messages, max_tokens=8))
-        assert "paris" in answer.lower()
-        assert llm._client is not None
-        url = llm._client.base_url + "/chat/completions"
-        body = {"model": "local", "messages": messages, "max_tokens": 4}
-        assert httpx.post(url, json=body, timeout=60).status_code == 401
-        wrong = {"Authorization": "Bearer wrong"}
-        assert httpx.post(url, json=body, headers=wrong, timeout=60).status_code == 401
-        assert llm._client._secret not in repr(llm)
-    finally:
-        llm.close()
-    assert llm.status.state == "off"
 
 
 # -- the wall-clock deadline and the size cap ------------------------------------------------

@@ -50,3 +50,49 @@ def test_runs_dir_is_one_setting(tmp_path: Path) -> None:
     settings = Settings(index_dir=tmp_path / "i", llm_backend="none")
     assert settings.eval_runs_dir == tmp_path / "i" / "runs"
     assert Settings(index_dir=tmp_path, runs_dir=tmp_path / "r").eval_runs_dir == tmp_path / "r"
+
+
+@pytest.mark.slow
+def test_an_app_stopped_by_sigterm_withdraws_its_models_card(tmp_path: Path) -> None:
+    """The app shares its loaded model through a card; `kill` (SIGTERM) ends it like Ctrl-C, so
+    the card goes and no other process tries a server that is gone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from fake_llm import ScriptedLLM, free_port
+    from rag_procs import PROJECT_DIR, cli_env
+
+    from rag.embedded import cards_dir
+
+    port = free_port()
+    with ScriptedLLM() as server:
+        env = cli_env(server) | {"RAG_LLM_BACKEND": "embedded"}
+        app = subprocess.Popen(
+            [sys.executable, "ui.py", "--index-dir", str(tmp_path / "idx"), "--port", str(port)],
+            cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        card = cards_dir(Settings()) / f"{app.pid}.json"
+        try:
+            waited = time.monotonic()
+            while not (card.exists() and _serves(port)) and time.monotonic() - waited < 300:
+                assert app.poll() is None, app.communicate()[0]
+                time.sleep(0.5)
+            assert card.exists()
+            app.send_signal(signal.SIGTERM)
+            out, _ = app.communicate(timeout=120)
+        finally:
+            app.kill()
+    assert app.returncode == 0, out
+    assert not card.exists()
+
+
+def _serves(port: int) -> bool:
+    """Does the app answer its page on 127.0.0.1:port?"""
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -20,8 +20,8 @@ from typing import Any
 from rag.answer import Answer, Done, Engine, Sources, Status, Token, answer_stream
 from rag.app import export, panels, render
 from rag.chat import Conversations
+from rag.embedded import EmbeddedLLM
 from rag.errors import RagError
-from rag.llm import EmbeddedLLM
 from rag.store import Filters
 
 log = logging.getLogger(__name__)
