@@ -268,3 +268,27 @@ def recorded(engine, path: Path):  # noqa: ANN001, ANN201
     if not isinstance(engine.llm, EmbeddedLLM):
         return engine
     return dataclasses.replace(engine, llm=recorded_llm_class()(engine.settings, path))
+
+
+def fit_logistic(x, y, features, l2: float = 1.0):  # noqa: ANN001, ANN201 - numpy arrays
+    """An L2-regularised logistic regression (rag.logistic.Logistic) fitted by Newton's method
+    on standardised features; the intercept is not penalised."""
+    import numpy as np
+
+    from rag.logistic import Logistic
+
+    mean, scale = x.mean(0), x.std(0)
+    scale[scale == 0] = 1.0
+    z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
+    w = np.zeros(z.shape[1])
+    ridge = np.eye(z.shape[1]) * l2
+    ridge[0, 0] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-z @ w))
+        grad = z.T @ (p - y) + ridge @ w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + ridge
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Logistic(tuple(features), tuple(mean), tuple(scale), tuple(w[1:]), float(w[0]))

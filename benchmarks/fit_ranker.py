@@ -21,42 +21,22 @@ import json
 import sys
 
 import numpy as np
-from common import OUT, bench_settings, table
+from common import OUT, bench_settings, fit_logistic, table
 from quality import SETS
 
 from rag.api import open_engine
 from rag.evidence import pick
 from rag.metrics import is_correct, paired
 from rag.questions import Question, load_questions, split_key, split_part
-from rag.ranking import FEATURES, WEIGHTS_FILE, Ranker, features, shipped
+from rag.ranking import FEATURES, WEIGHTS_FILE, features, shipped
 from rag.search import _header_tokens, evidence_budget, find_passages
 
 FOLDS = 5
-L2 = 1.0
 
 
 def positive(article_id: str, sentence: str, q: Question) -> bool:
     """Is the sentence one of a gold article's that holds an accepted answer?"""
     return article_id in q.gold_articles and is_correct(sentence, q)
-
-
-def fit(x: np.ndarray, y: np.ndarray) -> Ranker:
-    """L2-regularised logistic regression by Newton's method on standardised features."""
-    mean, scale = x.mean(0), x.std(0)
-    scale[scale == 0] = 1.0
-    z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
-    w = np.zeros(z.shape[1])
-    ridge = np.eye(z.shape[1]) * L2
-    ridge[0, 0] = 0.0
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-z @ w))
-        grad = z.T @ (p - y) + ridge @ w
-        hess = (z * (p * (1 - p))[:, None]).T @ z + ridge
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return Ranker(tuple(mean), tuple(scale), tuple(w[1:]), float(w[0]))
 
 
 def fold_of(q: Question) -> int:
@@ -106,7 +86,9 @@ def main() -> int:
         learned = [False] * len(data)
         for k in range(FOLDS):
             train = [d for d in data if fold_of(d[0]) != k]
-            model = fit(np.vstack([d[2] for d in train]), np.concatenate([d[3] for d in train]))
+            model = fit_logistic(
+                np.vstack([d[2] for d in train]), np.concatenate([d[3] for d in train]), FEATURES
+            )
             for i, (q, c, x, _, b) in enumerate(data):
                 if fold_of(q) == k:
                     learned[i] = holds(q, c, model.scores(x), b)
@@ -122,7 +104,9 @@ def main() -> int:
     ]
     print(table(["answer among the first prompt's sentences", "share"], rows))
     if args.write:
-        model = fit(np.vstack([d[2] for d in data]), np.concatenate([d[3] for d in data]))
+        model = fit_logistic(
+            np.vstack([d[2] for d in data]), np.concatenate([d[3] for d in data]), FEATURES
+        )
         positives = int(sum(d[3].sum() for d in data))
         out = model.to_dict() | {
             "fitted_on": f"rtqa-dev {args.part}, {n} questions, {positives} positive sentences",

@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from rag.chunking import estimate_tokens, sentence_spans
 from rag.citations import Passage
-from rag.ranking import Ranker, features
+from rag.logistic import Logistic
+from rag.ranking import features
 from rag.retriever import Hit
 from rag.store import StoredArticle, strip_stopwords
 
@@ -231,7 +232,7 @@ def scored(
     articles: dict[str, StoredArticle],
     question: str,
     weights: dict[str, float],
-    ranker: Ranker | None = None,
+    ranker: Logistic | None = None,
 ) -> list[Candidate]:
     """The candidate sentences of the hits, each with its score for the question: the fitted
     `ranker`'s, or question-word overlap plus retrieval rank."""

@@ -10,16 +10,15 @@ score; `rag/ranker.json` holds the weights and the measurement behind them. Pure
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.asks import kind
+from rag.logistic import Logistic, load
 
 if TYPE_CHECKING:
     from rag.evidence import Candidate
@@ -109,44 +108,8 @@ def features(
     return rows
 
 
-@dataclass(frozen=True)
-class Ranker:
-    """A fitted logistic regression over standardised FEATURES."""
-
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-
-    def scores(self, rows: Sequence[Sequence[float]]) -> list[float]:
-        """The probability that each row's sentence holds the answer."""
-        return [1 / (1 + math.exp(-self._logit(row))) for row in rows]
-
-    def _logit(self, row: Sequence[float]) -> float:
-        z = zip(self.coef, row, self.mean, self.scale, strict=True)
-        return self.intercept + sum(w * (x - m) / s for w, x, m, s in z)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "features": list(FEATURES),
-            "mean": list(self.mean),
-            "scale": list(self.scale),
-            "coef": list(self.coef),
-            "intercept": self.intercept,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Ranker:
-        if list(data["features"]) != list(FEATURES):
-            raise ValueError("the ranker's weights were fitted for other features")
-        return cls(
-            tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), data["intercept"]
-        )
-
-
 @lru_cache(maxsize=1)
-def shipped() -> Ranker | None:
+def shipped() -> Logistic | None:
     """The weights shipped in rag/ranker.json (None when there are none)."""
-    if not WEIGHTS_FILE.is_file():
-        return None
-    return Ranker.from_dict(json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")))
+    loaded = load(WEIGHTS_FILE, FEATURES)
+    return loaded[0] if loaded else None

@@ -6,7 +6,8 @@ import pytest
 from test_evidence import TEXT, article, hit
 
 from rag.evidence import candidates, scored
-from rag.ranking import FEATURES, Ranker, features, shipped
+from rag.logistic import Logistic
+from rag.ranking import FEATURES, features, shipped
 
 QUESTION = "How many gas workers were kidnapped in Cusco?"
 
@@ -23,9 +24,9 @@ def test_features_describe_each_candidate() -> None:
 def test_the_shipped_weights_load_and_score_probabilities() -> None:
     ranker = shipped()
     assert ranker is not None
-    assert Ranker.from_dict(ranker.to_dict()) == ranker
+    assert Logistic.from_dict(ranker.to_dict(), FEATURES) == ranker
     cands = candidates([hit("a", 0, len(TEXT))], {"a": article("a")})
     got = scored([hit("a", 0, len(TEXT))], {"a": article("a")}, QUESTION, {"": 0.0}, ranker)
     assert len(got) == len(cands) and all(0.0 < c.score < 1.0 for c in got)
     with pytest.raises(ValueError, match="other features"):
-        Ranker.from_dict(ranker.to_dict() | {"features": ["overlap"]})
+        Logistic.from_dict(ranker.to_dict() | {"features": ["overlap"]}, FEATURES)
