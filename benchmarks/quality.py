@@ -190,6 +190,8 @@ def ours(engine, q: Question) -> dict:  # noqa: ANN001
         "text": answer.text,
         "ranked": list(dict.fromkeys(p.article_id for p in answer.retrieved)),
         "replayed": getattr(engine.llm, "replayed", 0) > before,
+        "signals": answer.signals,
+        "confidence": answer.confidence,
     }
 
 

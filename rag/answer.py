@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rag import prompt
+from rag import confidence, prompt
 from rag.chat import condense
 from rag.chunking import estimate_tokens
 from rag.citations import Passage
@@ -192,6 +192,11 @@ def answer_stream(
         elif constrained:
             args = (engine, found, today, sizes, started, timings)
             answer = yield from _verify_or_read_on(question, query, raws, *args)
+            if not answer.abstained:
+                decision = confidence.shipped() if settings.fitted_decision else None
+                answer = confidence.decided(
+                    question, answer, raws, found.retrieved, found.weights, decision
+                )
         else:
             answer = free_text_answer(question, query, "".join(raws[0]).strip(), passages)
     except LLMError as err:

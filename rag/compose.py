@@ -54,6 +54,8 @@ class Answer:
     usage: dict[str, int] = field(default_factory=dict)
     second_look: bool = False  # the model read the next best sentences once more
     kind: str = "factoid"  # what the question asks for (rag.kinds): a phrase, or points
+    confidence: float | None = None  # the fitted decision's probability that it is right
+    signals: dict[str, float] = field(default_factory=dict)  # what that decision read
 
 
 def render_text(sentences: list[Sentence]) -> str:

@@ -25,6 +25,19 @@ CHARS_PER_TOKEN_CAP = 8  # a token is ~4 characters; a reply longer than 8 per t
 CHAR_CAP_MARGIN = 256
 
 
+class Piece(str):
+    """A piece of a reply; `logprobs` holds its tokens' log-probabilities when the request asked
+    for them and the server sent them (llama.cpp and OpenAI do), else ()."""
+
+    logprobs: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, text: str, logprobs: Iterable[float] = ()) -> Piece:
+        piece = cls(text)
+        piece.logprobs = tuple(logprobs)
+        return piece
+
+
 def reply_char_cap(max_tokens: int) -> int:
     """The most characters accepted for a reply of `max_tokens` tokens."""
     return max(1, max_tokens) * CHARS_PER_TOKEN_CAP + CHAR_CAP_MARGIN
@@ -200,7 +213,7 @@ class ChatLLM:
                     if text:
                         yield text
                 else:
-                    for text, finish_reason in self._pieces(response):
+                    for text, finish_reason, logprobs in self._pieces(response):
                         if stop.is_set() or time.monotonic() > request.deadline_at:
                             return  # the caller has given up: stop reading
                         if text:
@@ -208,7 +221,7 @@ class ChatLLM:
                             if received > cap:
                                 raise LLMError(_flood_message(cap, request.max_tokens))
                             got_text = got_text or bool(text.strip())
-                            yield text
+                            yield Piece.of(text, logprobs)
                         finished = finished or bool(finish_reason)
         except LLMError:
             raise
@@ -232,8 +245,11 @@ class ChatLLM:
                 break
         return bytes(body)
 
-    def _pieces(self, response: Iterable[Any]) -> Iterator[tuple[str | None, str | None]]:
-        """(text, finish_reason) for every choice of every streamed chunk, checked for shape."""
+    def _pieces(
+        self, response: Iterable[Any]
+    ) -> Iterator[tuple[str | None, str | None, list[float]]]:
+        """(text, finish_reason, token logprobs) for every choice of every streamed chunk,
+        checked for shape."""
         for chunk in response:
             choices = getattr(chunk, "choices", None)
             if not isinstance(choices, list):
@@ -242,9 +258,11 @@ class ChatLLM:
             for choice in choices:
                 delta = getattr(choice, "delta", None)
                 text = getattr(delta, "content", None)
+                tokens = getattr(getattr(choice, "logprobs", None), "content", None) or []
                 yield (
                     (text if isinstance(text, str) else None),
                     getattr(choice, "finish_reason", None),
+                    [t.logprob for t in tokens if isinstance(getattr(t, "logprob", None), float)],
                 )
 
     def _whole_reply(self, body: bytes) -> tuple[str, bool]:
@@ -339,4 +357,4 @@ class _Pump:
         self._stop.set()
 
 
-__all__ = ["ChatLLM", "LLMStatus", "reply_char_cap"]
+__all__ = ["ChatLLM", "LLMStatus", "Piece", "reply_char_cap"]

@@ -134,8 +134,8 @@ def points_schema(ids: Sequence[int]) -> dict[str, Any]:
 def request_body(ids: Sequence[int], embedded: bool, points: bool = False) -> dict[str, Any]:
     """What to add to the request: llama.cpp's `json_schema`, else OpenAI's response_format."""
     schema = points_schema(ids) if points else answer_schema(ids)
-    if embedded:
-        return {"json_schema": schema}
+    if embedded:  # with its tokens' log-probabilities, which rag.confidence reads
+        return {"json_schema": schema, "logprobs": True}
     return {
         "response_format": {
             "type": "json_schema",

@@ -165,6 +165,11 @@ class Settings(BaseSettings):
         description="Rank evidence sentences with the fitted weights of rag/ranker.json"
         " (benchmarks/fit_ranker.py) instead of question-word overlap and retrieval rank.",
     )
+    fitted_decision: bool = Field(
+        True,
+        description="Abstain when the fitted decision of rag/decision.json"
+        " (benchmarks/fit_decision.py) gives an answer phrase a low probability of being right.",
+    )
     abstain_threshold: float = Field(
         0.25,
         description="Best dense similarity below which the answer abstains (calibrated with"

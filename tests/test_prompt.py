@@ -41,7 +41,8 @@ def test_schema_allows_only_shown_ids_and_fits_both_server_kinds() -> None:
     schema = answer_schema([1, 4])
     evidence = schema["properties"]["answers"]["items"]["properties"]["evidence"]
     assert evidence["items"]["enum"] == [1, 4]
-    assert request_body([1], embedded=True) == {"json_schema": answer_schema([1])}
+    embedded = {"json_schema": answer_schema([1]), "logprobs": True}  # rag.confidence reads them
+    assert request_body([1], embedded=True) == embedded
     remote = request_body([1], embedded=False)["response_format"]
     assert remote["type"] == "json_schema" and remote["json_schema"]["schema"] == answer_schema([1])
 

@@ -1,0 +1,118 @@
+"""Fit the answer-or-abstain decision on a quality run's answers, and choose its operating point.
+
+    python benchmarks/fit_decision.py RUN.json [--max-wrong 0.05] [--write]
+
+RUN.json is `benchmarks/quality.py --set rtqa --part dev` output made with the decision off
+(`RAG_FITTED_DECISION=0`, or no rag/decision.json): every shown answer phrase carries its
+`rag.confidence.FEATURES` and the scorer's verdict (strict accuracy). A logistic regression is
+fitted with 5 folds grouped by quiz week; each held-out answer gets its probability from a model
+that never saw its week. Every threshold is then replayed over all the run's questions: an
+answer below it becomes a refusal, right for an unanswerable question and wrong otherwise.
+The operating point is the lowest threshold whose cross-validated wrong-shown rate is at most
+--max-wrong. `--write` fits on all answers and writes rag/decision.json with that threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from common import fit_logistic, table
+
+from rag.confidence import FEATURES, WEIGHTS_FILE
+from rag.metrics import paired
+
+FOLDS = 5
+
+
+def fold_of(question_id: str) -> int:
+    """The question's fold: a hash of its quiz week (the id's first part)."""
+    return int(hashlib.sha256(question_id.split("_")[0].encode()).hexdigest(), 16) % FOLDS
+
+
+def outcome(m: dict, shown: bool) -> tuple[bool, bool, bool | None]:
+    """(strict right, wrong shown, false refusal) of a question whose answer is shown or not;
+    `m` is its metrics with the answer shown."""
+    if shown:
+        return bool(m["strict_accuracy"]), bool(m["wrong_shown"]), m["false_refusal_rate"]
+    unanswerable = m["correct_refusal_rate"] is not None
+    return unanswerable, False, None if unanswerable else True
+
+
+def replay(rows: list[dict], probs: dict[str, float], threshold: float) -> dict[str, list]:
+    """Per-question strict / wrong-shown / false-refusal lists when answers below `threshold`
+    become refusals."""
+    out: dict[str, list] = {"strict": [], "wrong": [], "false_refusal": []}
+    for r in rows:
+        keep = r["id"] not in probs or probs[r["id"]] >= threshold
+        strict, wrong, false_refusal = outcome(r["metrics"], keep)
+        out["strict"].append(strict)
+        out["wrong"].append(wrong)
+        if false_refusal is not None:
+            out["false_refusal"].append(false_refusal)
+    return out
+
+
+def rate(values: list) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--max-wrong", type=float, default=0.05)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    rows = list(json.loads(args.run.read_text())["answers"]["ours"].values())
+    gated = [r for r in rows if r.get("signals")]
+    x = np.array([[r["signals"][f] for f in FEATURES] for r in gated], dtype=float)
+    y = np.array([float(r["metrics"]["strict_accuracy"]) for r in gated])
+    folds = np.array([fold_of(r["id"]) for r in gated])
+    cv = np.zeros(len(gated))
+    for k in range(FOLDS):
+        model = fit_logistic(x[folds != k], y[folds != k], FEATURES)
+        cv[folds == k] = model.scores(x[folds == k])
+    probs = {r["id"]: float(p) for r, p in zip(gated, cv, strict=True)}
+    print(f"{args.run.name}: {len(rows)} questions, {len(gated)} answer phrases scored, "
+          f"{int(y.sum())} right; 5-fold CV by quiz week")  # fmt: skip
+    order = np.argsort(-cv)
+    auc = float(np.mean([cv[i] > cv[j] for i in np.flatnonzero(y) for j in np.flatnonzero(1 - y)]))
+    print(f"ranking quality (AUC, right above wrong): {auc:.3f}")
+    base = replay(rows, probs, 0.0)
+    lines, chosen = [], None
+    for t in [0.0, *sorted({round(float(p), 2) for p in cv[order]})]:
+        got = replay(rows, probs, t)
+        wrong = rate(got["wrong"])
+        if chosen is None and wrong <= args.max_wrong:
+            chosen = t
+        if t in (0.0, chosen) or int(t * 100) % 5 == 0:
+            lines.append([f"{t:.2f}", rate(got["strict"]), wrong, rate(got["false_refusal"])])
+    print(table(["threshold", "strict", "wrong shown", "false refusals"], lines))
+    if chosen is None:
+        print(f"no threshold brings wrong shown to {args.max_wrong}")
+        return 1
+    got = replay(rows, probs, chosen)
+    print(f"operating point {chosen:.2f} (lowest with CV wrong shown <= {args.max_wrong}):")
+    print(f"  strict {paired(base['strict'], got['strict'])}")
+    print(f"  wrong shown {paired(base['wrong'], got['wrong'])}")
+    if args.write:
+        model = fit_logistic(x, y, FEATURES)
+        data = model.to_dict() | {
+            "threshold": chosen,
+            "fitted_on": f"{args.run.name}: {len(gated)} answer phrases, {int(y.sum())} right",
+            "cv": {
+                "auc": round(auc, 3),
+                "strict": rate(got["strict"]),
+                "wrong_shown": rate(got["wrong"]),
+            },  # fmt: skip
+        }
+        WEIGHTS_FILE.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {WEIGHTS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""How likely a verified answer phrase is right: what it looks like (the model's own token
+log-probabilities, how well its sentences cover the question, how it was found), and the
+fitted decision that turns that into answer-or-abstain.
+
+The weights and the operating point are fitted on rtqa-dev's dev part by
+`benchmarks/fit_decision.py` (cross-validated by quiz week) and shipped in
+`rag/decision.json` with the measurement behind them. Servers that send no log-probabilities
+give `has_logprobs` 0 and the other features still count. Pure functions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+from rag.citations import CITATION, Passage
+from rag.compose import Answer, abstention
+from rag.evidence import overlap, terms
+from rag.logistic import Logistic, load
+from rag.prompt import parse_reply
+from rag.verify import asked_terms, coverage
+
+FEATURES = (
+    "logprob_mean",  # mean log-probability of the tokens that wrote the answer phrase
+    "logprob_min",  # ... their lowest
+    "has_logprobs",  # the server sent log-probabilities
+    "coverage",  # IDF share of the question's key terms in the cited sentences and titles
+    "own_coverage",  # ... in the best cited sentence alone
+    "best_similarity",  # the best retrieved passage's embedding similarity to the question
+    "cited_similarity",  # ... of the cited sentences' chunks
+    "cited_rank",  # 1 / the first cited sentence's place in the prompt (best first)
+    "articles",  # how many articles the cited sentences come from
+    "second_look",  # found by reading the next best sentences
+    "disagreement",  # shown as sources that disagree
+    "proposals",  # how many answers the model proposed
+    "figure",  # the phrase holds a figure
+    "words",  # log of the phrase's words
+)
+WEIGHTS_FILE = Path(__file__).with_name("decision.json")
+_DIGIT = re.compile(r"\d")
+
+
+def phrase_logprobs(raw: Sequence[str], phrase: str) -> list[float]:
+    """The log-probabilities of the reply pieces that wrote the first `phrase` in the raw JSON
+    (pieces from rag.llm carry them in `.logprobs`; plain strings carry none).
+
+    >>> from rag.llm import Piece
+    >>> raw = [Piece.of('{"answer": "', [-0.1]), Piece.of("36", [-0.5]), Piece.of('"}', [0.0])]
+    >>> phrase_logprobs(raw, "36")
+    [-0.5]
+    """
+    text = "".join(raw)
+    start = text.find(json.dumps(phrase, ensure_ascii=False)[1:-1])
+    if start < 0 or not phrase:
+        return []
+    end, at, found = start + len(phrase), 0, []
+    for piece in raw:
+        if at < end and at + len(piece) > start:
+            found += list(getattr(piece, "logprobs", ()))
+        at += len(piece)
+    return found
+
+
+def features(
+    question: str,
+    answer: Answer,
+    raws: Sequence[Sequence[str]],
+    retrieved: Sequence[Passage],
+    weights: dict[str, float],
+) -> list[float]:
+    """The FEATURES of a shown answer: its phrase, its cited sentences, the model's replies
+    (`raws`), what retrieval found and the question terms' IDF `weights`."""
+    by_n = {p.n: p for p in answer.passages}
+    cited_ns = [n for s in answer.sentences for n in s.citations if n in by_n]
+    cited: list[Passage] = [by_n[n] for n in dict.fromkeys(cited_ns)]
+    proposals = [p for raw in raws for p in parse_reply("".join(raw)).proposals if p.answer]
+    shown = CITATION.sub("", answer.text).lower()
+    phrases = [p.answer for p in proposals if p.answer.lower() in shown] or [answer.text]
+    logprobs = [lp for raw in raws for lp in phrase_logprobs(raw, phrases[0])]
+    wanted = asked_terms(question, cited)
+    own = max((overlap(wanted, terms(p.text), weights) for p in cited), default=0.0)
+    return [
+        sum(logprobs) / len(logprobs) if logprobs else 0.0,
+        min(logprobs, default=0.0),
+        float(bool(logprobs)),
+        coverage(wanted, cited, weights) if cited else 0.0,
+        own,
+        max((p.similarity for p in retrieved), default=0.0),
+        max((p.similarity for p in cited), default=0.0),
+        1.0 / min(cited_ns, default=math.inf),
+        float(len({p.article_id for p in cited})),
+        float(answer.second_look),
+        float(answer.disagreement),
+        float(len(proposals)),
+        float(bool(_DIGIT.search(phrases[0]))),
+        math.log(1 + len(phrases[0].split())),
+    ]
+
+
+@lru_cache(maxsize=1)
+def shipped() -> tuple[Logistic, float] | None:
+    """The fitted decision in rag/decision.json and its operating point (the lowest
+    probability shown), or None when none ships."""
+    loaded = load(WEIGHTS_FILE, FEATURES)
+    return (loaded[0], float(loaded[1]["threshold"])) if loaded else None
+
+
+def decided(
+    question: str,
+    answer: Answer,
+    raws: Sequence[Sequence[str]],
+    retrieved: Sequence[Passage],
+    weights: dict[str, float],
+    decision: tuple[Logistic, float] | None,
+) -> Answer:
+    """The answer with its signals and, when a decision is given, its probability of being
+    right; below the decision's threshold it becomes an abstention that lists the answer under
+    "why not shown"."""
+    row = features(answer.query, answer, raws, retrieved, weights)
+    answer.signals = dict(zip(FEATURES, row, strict=True))
+    if decision is None:
+        return answer
+    model, threshold = decision
+    answer.confidence = model.probability(row)
+    if answer.confidence >= threshold:
+        return answer
+    reason = f"weak match: about {answer.confidence:.0%} of answers like it are right"
+    weak = [replace(s, supported=False, reason=reason) for s in answer.sentences]
+    refused = abstention(question, answer.query, answer.passages, weak + answer.left_out)
+    refused.signals, refused.confidence = answer.signals, answer.confidence
+    return refused
