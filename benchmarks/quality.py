@@ -35,7 +35,7 @@ from common import CORPUS, OUT, ROOT, bench_settings, percentile, recorded, tabl
 
 from rag.metrics import hit_at, mrr, paired, score_answer, score_text
 from rag.questions import Question, load_questions, split_key, split_part
-from rag.store import strip_stopwords
+from rag.text import strip_stopwords
 
 WORK = OUT / "quality"
 RTQA = ROOT.parent / "shared" / "rtqa-dev"

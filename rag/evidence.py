@@ -21,7 +21,8 @@ from rag.citations import Passage
 from rag.logistic import Logistic
 from rag.ranking import features
 from rag.retriever import Hit
-from rag.store import StoredArticle, strip_stopwords
+from rag.store import StoredArticle
+from rag.text import strip_stopwords
 
 # Weights of the sentence score (tuned on the seed and news dev sets; benchmarks/evidence.py
 # measures how often the answer is among the picked sentences).

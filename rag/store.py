@@ -24,6 +24,7 @@ from rag.errors import ConfigError, IndexMismatch, StoreError
 from rag.index_lock import writing
 from rag.manifest_db import ManifestConnection, quick_check
 from rag.settings import Settings
+from rag.text import strip_stopwords
 
 CHROMA_BATCH = 4000
 TOKENIZE = "porter unicode61 remove_diacritics 2"
@@ -53,51 +54,6 @@ CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, tokenize = "{TOKENIZE}
 INSERT INTO articles_fts (rowid, title, text) SELECT min(c.rid), a.title, a.text
     FROM articles a JOIN chunks c ON c.article_id = a.id WHERE a.state = 'ready' GROUP BY a.id;
 """
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "the",
-        "their",
-        "there",
-        "they",
-        "this",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -141,11 +97,6 @@ def date_number(date: str) -> int:
     """`2014-03-03` -> 20140303 (0 when unknown), so Chroma can filter dates numerically."""
     digits = re.sub(r"\D", "", date)[:8]
     return int(digits.ljust(8, "0")) if digits else 0
-
-
-def strip_stopwords(text: str) -> str:
-    """The question without stopwords, for the keyword index's tokenizer."""
-    return " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS)
 
 
 def pick_terms(doc_freq: dict[str, int], budget: int = KEYWORD_POSTINGS_BUDGET) -> list[str]:

@@ -1,4 +1,4 @@
-"""Text normalisation shared by grading and checking: case, accents, punctuation, numbers."""
+"""Text normalisation shared by grading and checking, and the stopwords keyword search drops."""
 
 from __future__ import annotations
 
@@ -14,6 +14,51 @@ _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ni
 _TENS_RE = re.compile(rf"\b({'|'.join(_TENS)})(?:[\s-]+({'|'.join(_UNITS[1:10])}))?\b")
 _UNITS_RE = re.compile(rf"\b({'|'.join(_UNITS)})\b")
 _ARTICLES = frozenset({"a", "an", "the"})
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "the",
+        "their",
+        "there",
+        "they",
+        "this",
+        "to",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+    ]
+)
 
 
 def _number_words(match: re.Match[str]) -> str:
@@ -35,3 +80,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
     text = re.sub(r"[^\w\s.]|_", " ", text)
     return " ".join(t for t in text.split() if t not in _ARTICLES)
+
+
+def strip_stopwords(text: str) -> str:
+    """The question without stopwords, for the keyword index's tokenizer."""
+    return " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS)
