@@ -14,8 +14,9 @@ from rag.articles import Article
 from rag.chunking import chunk_text
 from rag.errors import IndexMismatch, StoreError
 from rag.indexer import index_paths
+from rag.keywords import pick_terms
 from rag.settings import Settings
-from rag.store import Filters, Store, pick_terms, wipe_index
+from rag.store import Filters, Store, wipe_index
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "articles"
 ARTICLES = [
@@ -448,10 +449,10 @@ def test_pick_terms_keeps_the_rarest_within_the_budget() -> None:
 def test_keyword_search_drops_common_terms_but_finds_the_rare_one(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("rag.store.KEYWORD_POSTINGS_BUDGET", 1)
+    monkeypatch.setattr("rag.keywords.KEYWORD_POSTINGS_BUDGET", 1)
     hits = store.keyword_search("Peru's anchovy catches", k=5)
     assert hits and {article_of(cid) for cid, _ in hits} == {"anchovy"}  # no plain "Peru" hits
-    monkeypatch.setattr("rag.store.KEYWORD_POSTINGS_BUDGET", 10_000)
+    monkeypatch.setattr("rag.keywords.KEYWORD_POSTINGS_BUDGET", 10_000)
     assert len({article_of(cid) for cid, _ in store.keyword_search("Peru's anchovy", k=10)}) > 1
 
 
