@@ -1,4 +1,4 @@
-"""The manifest's SQLite connection, whose damage reads as a message with its fix.
+"""The manifest's SQLite database: its tables, and a connection whose damage reads as a message.
 
 A garbage page in `manifest.sqlite3` raised `sqlite3.DatabaseError` tracebacks from whichever
 query touched it first. Every statement and fetch through this connection turns that into
@@ -14,6 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import IndexDamaged
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, origin TEXT NOT NULL, content_hash TEXT NOT NULL,
+    record_hash TEXT NOT NULL, title TEXT, source TEXT, date TEXT, url TEXT, author TEXT,
+    text TEXT NOT NULL, n_chunks INTEGER NOT NULL, state TEXT NOT NULL,
+    indexed_at TEXT DEFAULT CURRENT_TIMESTAMP);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE TABLE IF NOT EXISTS chunks (
+    rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
+    idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+"""
 
 
 def damaged_message(index_dir: Path, detail: str) -> str:
@@ -80,6 +94,21 @@ class ManifestConnection(sqlite3.Connection):
     def executescript(self, script: str, /) -> Any:
         with _as_damage(self.index_dir):
             return super().executescript(script)
+
+
+def open_manifest(index_dir: Path) -> ManifestConnection:
+    """`index_dir`/manifest.sqlite3 (made with its tables if new) in WAL mode, for any thread."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(
+        index_dir / "manifest.sqlite3",
+        check_same_thread=False,
+        timeout=30,
+        factory=ManifestConnection,
+    )
+    db.index_dir = index_dir
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(_SCHEMA)
+    return db
 
 
 def quick_check(db: sqlite3.Connection, index_dir: Path) -> None:

@@ -24,23 +24,10 @@ from rag.errors import ConfigError, IndexMismatch, StoreError
 from rag.filters import Filters
 from rag.index_lock import writing
 from rag.keywords import KeywordIndex
-from rag.manifest_db import ManifestConnection, quick_check
+from rag.manifest_db import open_manifest, quick_check
 from rag.settings import Settings
 
 CHROMA_BATCH = 4000
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY, origin TEXT NOT NULL, content_hash TEXT NOT NULL,
-    record_hash TEXT NOT NULL, title TEXT, source TEXT, date TEXT, url TEXT, author TEXT,
-    text TEXT NOT NULL, n_chunks INTEGER NOT NULL, state TEXT NOT NULL,
-    indexed_at TEXT DEFAULT CURRENT_TIMESTAMP);
-CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
-CREATE TABLE IF NOT EXISTS chunks (
-    rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
-    idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-"""
 
 
 @dataclass(frozen=True)
@@ -83,16 +70,7 @@ class Store:
         index_dir = settings.index_dir
         self._lock = threading.RLock()
         try:
-            index_dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                index_dir / "manifest.sqlite3",
-                check_same_thread=False,
-                timeout=30,
-                factory=ManifestConnection,
-            )
-            self._db.index_dir = index_dir
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+            self._db = open_manifest(index_dir)
             self._keywords = KeywordIndex(self._db, self._lock)
         except (OSError, sqlite3.OperationalError) as err:
             raise StoreError(f"Cannot open the index in {index_dir}: {err}") from None
