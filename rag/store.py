@@ -55,6 +55,12 @@ def record_hash(article: Article) -> str:
     return hashlib.sha256("\x1f".join([*fields, article.text]).encode()).hexdigest()
 
 
+def _pending_row(a: Article, n_chunks: int) -> tuple[str | int, ...]:
+    """An article's manifest row, but for its state: `pending` until its chunks are in."""
+    meta = (a.title, a.source, a.date, a.url, a.author)
+    return (a.id, a.origin, a.content_hash, record_hash(a), *meta, a.text, n_chunks)
+
+
 def date_number(date: str) -> int:
     """`2014-03-03` -> 20140303 (0 when unknown), so Chroma can filter dates numerically."""
     digits = re.sub(r"\D", "", date)[:8]
@@ -141,22 +147,7 @@ class Store:
                 "INSERT OR REPLACE INTO articles (id, origin, content_hash, record_hash, title,"
                 " source, date, url, author, text, n_chunks, state)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,'pending')",
-                [
-                    (
-                        a.id,
-                        a.origin,
-                        a.content_hash,
-                        record_hash(a),
-                        a.title,
-                        a.source,
-                        a.date,
-                        a.url,
-                        a.author,
-                        a.text,
-                        len(chunks),
-                    )
-                    for a, chunks, _ in items
-                ],
+                [_pending_row(a, len(chunks)) for a, chunks, _ in items],
             )
         self._add_vectors(
             [(a.id, a.source, a.date, chunks, vectors) for a, chunks, vectors in items]
@@ -265,39 +256,31 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def articles(self, with_text: bool = False) -> list[StoredArticle]:
-        """All ready articles, ordered by id."""
-        text = "text" if with_text else "''"
+    def _ready(self, text: str, where: str = "", args: Sequence[str] = ()) -> list[StoredArticle]:
+        """Ready article rows matching `where`; `text` is the column read as their text."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, origin, content_hash, record_hash, title, source, date, url, author,"
-                f" n_chunks, {text} FROM articles WHERE state = 'ready' ORDER BY id"
+                f" n_chunks, {text} FROM articles WHERE state = 'ready'{where}",
+                list(args),
             ).fetchall()
         return [StoredArticle(*row) for row in rows]
+
+    def articles(self, with_text: bool = False) -> list[StoredArticle]:
+        """All ready articles, ordered by id."""
+        return self._ready("text" if with_text else "''", " ORDER BY id")
 
     def articles_by_id(self, article_ids: Sequence[str] | set[str]) -> list[StoredArticle]:
         """The ready articles among the ids, without their text."""
         ids = list(article_ids)
         if not ids:
             return []
-        marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, origin, content_hash, record_hash, title, source, date, url, author,"
-                f" n_chunks, '' FROM articles WHERE state = 'ready' AND id IN ({marks})",
-                ids,
-            ).fetchall()
-        return [StoredArticle(*row) for row in rows]
+        return self._ready("''", f" AND id IN ({','.join('?' * len(ids))})", ids)
 
     def article(self, article_id: str) -> StoredArticle | None:
         """One ready article with its text, or None."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, origin, content_hash, record_hash, title, source, date, url, author,"
-                " n_chunks, text FROM articles WHERE id = ? AND state = 'ready'",
-                (article_id,),
-            ).fetchone()
-        return StoredArticle(*row) if row else None
+        found = self._ready("text", " AND id = ?", [article_id])
+        return found[0] if found else None
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id (missing ids are left out)."""
