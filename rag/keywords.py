@@ -1,8 +1,4 @@
-"""The keyword index: BM25 (SQLite FTS5) over the manifest's chunks and whole articles.
-
-Its tables live in the manifest's database, so the store writes them in the same transactions
-as the rows they index; this module owns their tokenizer, ranking and the query terms.
-"""
+"""The keyword index (SQLite FTS5 BM25): its ranking kept apart from the manifest's writes."""
 
 from __future__ import annotations
 
@@ -48,7 +44,9 @@ def pick_terms(doc_freq: dict[str, int], budget: int = KEYWORD_POSTINGS_BUDGET) 
 
 
 class KeywordIndex:
-    """The FTS5 tables of the manifest `db` (row ids are chunk rids); `lock` guards `db`."""
+    """The FTS5 tables of the manifest `db` (row ids are chunk rids); `lock` guards `db`.
+
+    The store writes them in its own transactions, with the rows they index."""
 
     def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self._db = db
@@ -98,10 +96,11 @@ class KeywordIndex:
         self._db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", rows)
         self._db.executemany("DELETE FROM articles_fts WHERE rowid = ?", rows)
 
-    def count(self) -> int:
-        """How many chunks the index holds (the consistency check compares)."""
+    def problems(self, n_chunks: int) -> list[str]:
+        """What is wrong when the index does not hold one entry per manifest chunk."""
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
+            fts = self._db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
+        return [] if fts == n_chunks else [f"keyword index has {fts} entries for {n_chunks} chunks"]
 
     # -- searching ---------------------------------------------------------------------------
 

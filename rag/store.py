@@ -1,4 +1,4 @@
-"""The index on disk: Chroma vectors plus a SQLite manifest that also holds the BM25 (FTS5) index.
+"""The index on disk: the SQLite manifest, which keeps the keyword and vector indexes in step.
 
 Writes follow one protocol so a killed process never leaves a half-written article visible:
 the manifest row is written as `pending`, vectors go to Chroma, then the chunks, keyword index
@@ -9,25 +9,21 @@ its recovery can never roll back another run's rows in flight.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from rag.articles import Article
-from rag.chroma_errors import chroma_failure, chroma_guard
 from rag.chunking import Chunk
-from rag.errors import ConfigError, IndexMismatch, StoreError
+from rag.errors import IndexMismatch, StoreError
 from rag.filters import Filters
 from rag.index_lock import writing
 from rag.keywords import KeywordIndex
 from rag.manifest_db import open_manifest, quick_check
 from rag.settings import Settings
-
-CHROMA_BATCH = 4000
+from rag.vectors import VectorIndex, drop_collection
 
 
 @dataclass(frozen=True)
@@ -61,14 +57,8 @@ def _pending_row(a: Article, n_chunks: int) -> tuple[str | int, ...]:
     return (a.id, a.origin, a.content_hash, record_hash(a), *meta, a.text, n_chunks)
 
 
-def date_number(date: str) -> int:
-    """`2014-03-03` -> 20140303 (0 when unknown), so Chroma can filter dates numerically."""
-    digits = re.sub(r"\D", "", date)[:8]
-    return int(digits.ljust(8, "0")) if digits else 0
-
-
 class Store:
-    """Chroma (embedded or server) plus the SQLite manifest and keyword index in `index_dir`."""
+    """The index in `index_dir`: the manifest, its keyword index and its Chroma vectors."""
 
     def __init__(self, settings: Settings, stamp: dict[str, str | int]) -> None:
         self.settings = settings
@@ -81,10 +71,7 @@ class Store:
         except (OSError, sqlite3.OperationalError) as err:
             raise StoreError(f"Cannot open the index in {index_dir}: {err}") from None
         self._check_stamp()
-        self._collection = self._open_chroma()
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
-        self.vectors = ChromaVectorStore(chroma_collection=self._collection)
+        self.vectors = VectorIndex(settings, self.stamp)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -106,22 +93,6 @@ class Store:
                 f"The index in {self.settings.index_dir} was built differently ({what}). "
                 f"Run `rag index --rebuild` to rebuild it with the current settings{backend}."
             )
-
-    def _open_chroma(self):  # noqa: ANN202 - chromadb's Collection type
-        with chroma_guard(self.settings):
-            client = chroma_client(self.settings)
-            collection = client.get_or_create_collection(
-                self.settings.collection,
-                metadata={"hnsw:space": "cosine", **self.stamp},
-                embedding_function=None,
-            )
-        theirs = {k: str(v) for k, v in (collection.metadata or {}).items() if k in self.stamp}
-        if theirs and theirs != self.stamp:
-            raise IndexMismatch(
-                f"Chroma collection {self.settings.collection!r} was built with {theirs}. "
-                "Run `rag index --rebuild` to rebuild it with the current settings."
-            )
-        return collection
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -149,7 +120,7 @@ class Store:
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,'pending')",
                 [_pending_row(a, len(chunks)) for a, chunks, _ in items],
             )
-        self._add_vectors(
+        self.vectors.add(
             [(a.id, a.source, a.date, chunks, vectors) for a, chunks, vectors in items]
         )
         with self._tx() as db:
@@ -175,39 +146,12 @@ class Store:
                     " from the manifest (another writer?). Run `rag index` again."
                 )
 
-    def _add_vectors(
-        self, rows: Sequence[tuple[str, str, str, list[Chunk], list[list[float]]]]
-    ) -> None:
-        """Upsert the vectors of (article id, source, date, chunks, vectors) into Chroma."""
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
-        nodes = [
-            TextNode(
-                id_=c.id,
-                text=c.text,
-                embedding=vector,
-                metadata={
-                    "article_id": article_id,
-                    "source": source,
-                    "date_num": date_number(date),
-                    "start": c.start,
-                    "end": c.end,
-                },
-                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article_id)},
-            )
-            for article_id, source, date, chunks, vectors in rows
-            for c, vector in zip(chunks, vectors, strict=True)
-        ]
-        with chroma_guard(self.settings):
-            for i in range(0, len(nodes), CHROMA_BATCH):
-                self.vectors.add(nodes[i : i + CHROMA_BATCH])
-
     def restore_vectors(
         self, article: StoredArticle, chunks: list[Chunk], vectors: list[list[float]]
     ) -> None:
         """Give an article's manifest chunks their vectors again (`rag repair`)."""
         with self._writing():
-            self._add_vectors([(article.id, article.source, article.date, chunks, vectors)])
+            self.vectors.add([(article.id, article.source, article.date, chunks, vectors)])
 
     def remove(self, article_ids: Sequence[str]) -> None:
         """Delete articles, their chunks, vectors and keyword entries."""
@@ -224,8 +168,7 @@ class Store:
     def _purge(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            with chroma_guard(self.settings):
-                self._collection.delete(where={"article_id": {"$in": part}})
+            self.vectors.delete(part)
             marks = ",".join("?" * len(part))
             with self._tx() as db:
                 rids = db.execute(f"SELECT rid FROM chunks WHERE article_id IN ({marks})", part)
@@ -308,20 +251,7 @@ class Store:
         self, vector: list[float], k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
         """Nearest chunks by cosine similarity: [(chunk_id, similarity)], best first."""
-        import math
-
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
-        where = _chroma_where(filters or Filters())
-        with chroma_guard(self.settings):
-            result = self.vectors.query(
-                VectorStoreQuery(query_embedding=vector, similarity_top_k=k), where=where
-            )
-        # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cos.
-        return [
-            (node_id, 1.0 + math.log(max(sim, 1e-12)))
-            for node_id, sim in zip(result.ids or [], result.similarities or [], strict=True)
-        ]
+        return self.vectors.search(vector, k, filters)
 
     def keyword_search(
         self, text: str, k: int, filters: Filters | None = None
@@ -346,12 +276,10 @@ class Store:
 
     def vector_ids(self, article_id: str) -> list[str]:
         """Chunk ids Chroma holds for one article (consistency checks)."""
-        with chroma_guard(self.settings):
-            return self._collection.get(where={"article_id": article_id}, include=[])["ids"]
+        return self.vectors.chunk_ids(article_id)
 
     def vector_count(self) -> int:
-        with chroma_guard(self.settings):
-            return self._collection.count()
+        return self.vectors.count()
 
     def check(self) -> None:
         """Raise IndexDamaged when a manifest page is unreadable (writers and the doctor ask)."""
@@ -369,18 +297,11 @@ class Store:
             chunks = self._db.execute(
                 "SELECT coalesce(sum(n_chunks), 0) FROM articles WHERE state = 'ready'"
             ).fetchone()[0]
-        vectors = self.vector_count()
-        if vectors >= chunks:
-            return ""
-        return (
-            f"The index's vector store holds {vectors:,} of {chunks:,} passages (was"
-            f" {self.settings.index_dir}/chroma deleted or damaged?), so answers may miss"
-            " articles. `rag repair` embeds the missing ones again from the index."
-        )
+        return self.vectors.gap(chunks)
 
     def missing_vectors(self) -> dict[str, list[Chunk]]:
         """The manifest's chunks that Chroma has no vector for, by article id."""
-        vector_ids = self._vector_ids()
+        vector_ids = self.vectors.all_ids()
         with self._lock:
             rows = self._db.execute(
                 'SELECT c.article_id, c.idx, c.start, c."end", c.text FROM chunks c'
@@ -392,15 +313,6 @@ class Store:
             if chunk.id not in vector_ids:
                 missing.setdefault(chunk.article_id, []).append(chunk)
         return missing
-
-    def _vector_ids(self) -> set[str]:
-        vector_ids: set[str] = set()
-        with chroma_guard(self.settings):
-            total = self._collection.count()
-            for offset in range(0, total, CHROMA_BATCH):
-                got = self._collection.get(include=[], limit=CHROMA_BATCH, offset=offset)
-                vector_ids.update(got["ids"])
-        return vector_ids
 
     def problems(self) -> list[str]:
         """Inconsistencies between manifest, keyword index and Chroma; empty when healthy."""
@@ -426,18 +338,8 @@ class Store:
                     " (lost by concurrent writers: `rag index --rebuild` repairs it)"
                 )
             chunk_ids = {r for (r,) in db.execute("SELECT id FROM chunks")}
-            fts = self._keywords.count()
-        if fts != len(chunk_ids):
-            found.append(f"keyword index has {fts} entries for {len(chunk_ids)} chunks")
-        vector_ids = self._vector_ids()
-        if missing := chunk_ids - vector_ids:
-            found.append(
-                f"{len(missing)} chunks have no vector, e.g. {min(missing)}"
-                " (`rag repair` embeds them again)"
-            )
-        if orphans := vector_ids - chunk_ids:
-            found.append(f"{len(orphans)} vectors belong to no article, e.g. {min(orphans)}")
-        return found
+            found += self._keywords.problems(len(chunk_ids))
+        return found + self.vectors.problems(chunk_ids)
 
     def info(self) -> dict[str, str | int]:
         """What the index is: where, which model and chunking, how big."""
@@ -455,61 +357,8 @@ class Store:
             self._db.close()
 
 
-def chroma_client(settings: Settings):  # noqa: ANN201 - chromadb's client type
-    """The Chroma client the settings ask for: a server by URL, else the embedded store.
-
-    Everything goes through this one client setup: Chroma caches one embedded client per
-    path and process, and a second one with other settings is refused.
-    """
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    url = settings.chroma_url
-    if not url:
-        return chromadb.PersistentClient(
-            path=str(settings.index_dir / "chroma"), settings=chroma_settings
-        )
-    parsed = urlparse(url)
-    if not parsed.hostname:
-        raise ConfigError(f"RAG_CHROMA_URL {url!r} is not a URL like http://host:8000")
-    return chromadb.HttpClient(
-        host=parsed.hostname,
-        port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-        ssl=parsed.scheme == "https",
-        settings=chroma_settings,
-    )
-
-
 def wipe_index(settings: Settings) -> None:
     """Delete the index (manifest, keyword index and Chroma collection) for a rebuild."""
-    import shutil
-
     for name in ("manifest.sqlite3", "manifest.sqlite3-wal", "manifest.sqlite3-shm"):
         (settings.index_dir / name).unlink(missing_ok=True)
-    # Delete through a client: Chroma caches one client per path in the process, and a
-    # directory removed under that cache leaves it stale ("readonly database" on writes).
-    try:
-        client = chroma_client(settings)
-        if settings.collection in [c.name for c in client.list_collections()]:
-            client.delete_collection(settings.collection)
-    except ConfigError:
-        raise
-    except Exception as err:
-        if settings.chroma_url:
-            raise StoreError(chroma_failure(settings, err)) from None
-        shutil.rmtree(settings.index_dir / "chroma", ignore_errors=True)  # foreign files
-
-
-def _chroma_where(filters: Filters) -> dict | None:
-    conds: list[dict] = []
-    if filters.sources:
-        conds.append({"source": {"$in": list(filters.sources)}})
-    if filters.since:
-        conds.append({"date_num": {"$gte": date_number(filters.since)}})
-    if filters.until:
-        conds.append({"date_num": {"$lte": date_number(filters.until)}})
-        conds.append({"date_num": {"$gt": 0}})
-    if not conds:
-        return None
-    return conds[0] if len(conds) == 1 else {"$and": conds}
+    drop_collection(settings)

@@ -82,7 +82,7 @@ def manifest_states(settings: Settings) -> Counter[str]:
 
 def chroma_ids(store: Store) -> list[str]:
     """Every id in the Chroma collection (a list, so duplicates would show)."""
-    return list(store._collection.get(include=[])["ids"])  # test-only peek
+    return list(store.vectors.collection.get(include=[])["ids"])  # test-only peek
 
 
 @dataclass(frozen=True)

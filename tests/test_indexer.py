@@ -338,7 +338,7 @@ settings = make_settings(Path({index!r}))
 embedder = SlowEmbedder()
 store = Store(settings, stamp_for(settings, embedder))
 if {hang!r}:
-    vector_store = type(store.vectors)
+    vector_store = type(store.vectors.chroma)
     real_add, batches = vector_store.add, []
 
     def add(self, nodes, **kwargs):
@@ -469,7 +469,7 @@ def test_a_chunk_is_embedded_with_its_articles_title(env: Env, tmp_path: Path) -
     env.index(tmp_path / "c")
     chunk_ids = env.store.vector_ids("quake")
     chunks = env.store.chunks(chunk_ids)
-    got = env.store._collection.get(ids=chunk_ids, include=["embeddings"])
+    got = env.store.vectors.collection.get(ids=chunk_ids, include=["embeddings"])
     for cid, vector in zip(got["ids"], got["embeddings"], strict=True):
         text = chunks[cid].text
         article = env.store.article("quake")

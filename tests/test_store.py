@@ -291,7 +291,7 @@ def test_remove_leaves_no_vectors_chunks_or_keyword_rows(
 
 def test_problems_sees_a_vector_without_chunk(store: Store) -> None:
     """The consistency check itself must be able to fail."""
-    store._collection.delete(ids=["copper:0"])
+    store.vectors.collection.delete(ids=["copper:0"])
     assert any("no vector" in p for p in store.problems())
 
 
@@ -306,7 +306,7 @@ def test_add_refuses_to_finish_when_its_pending_rows_vanished(
     store: Store, embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another writer's recovery deleting our rows mid-write can no longer end in "added"."""
-    vector_store = type(store.vectors)  # a pydantic model: patch the class, not the instance
+    vector_store = type(store.vectors.chroma)  # a pydantic model: patch the class, not the instance
     real_add = vector_store.add
 
     def add_while_rows_vanish(self, nodes, **kwargs):  # noqa: ANN001, ANN003, ANN202
@@ -379,7 +379,7 @@ def test_recover_rolls_back_an_add_killed_after_the_vectors(
 ) -> None:
     ready_before = {a.id for a in store.articles()}
     chunks_before = store.count_chunks()
-    vector_store = type(store.vectors)  # a pydantic model: patch the class, not the instance
+    vector_store = type(store.vectors.chroma)  # a pydantic model: patch the class, not the instance
     real_add = vector_store.add
 
     def add_then_die(self, nodes, **kwargs):  # noqa: ANN001, ANN003, ANN202
