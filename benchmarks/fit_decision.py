@@ -1,6 +1,6 @@
 """Fit the answer-or-abstain decision on a quality run's answers, and choose its operating point.
 
-    python benchmarks/fit_decision.py RUN.json [--max-wrong 0.05] [--write]
+    python benchmarks/fit_decision.py RUN.json [--wrong-cost 1.0] [--max-wrong 0.05] [--write]
 
 RUN.json is `benchmarks/quality.py --set rtqa --part dev` output made with the decision off
 (`RAG_FITTED_DECISION=0`, or no rag/decision.json): every shown answer phrase carries its
@@ -8,8 +8,12 @@ RUN.json is `benchmarks/quality.py --set rtqa --part dev` output made with the d
 fitted with 5 folds grouped by quiz week; each held-out answer gets its probability from a model
 that never saw its week. Every threshold is then replayed over all the run's questions: an
 answer below it becomes a refusal, right for an unanswerable question and wrong otherwise.
-The operating point is the lowest threshold whose cross-validated wrong-shown rate is at most
---max-wrong. `--write` fits on all answers and writes rag/decision.json with that threshold.
+
+The operating point is not tuned: an answer is shown when its probability of being right is at
+least cost / (1 + cost), where --wrong-cost is what one wrong answer shown costs in right
+answers (1: a wrong answer undoes a right one, so show when more likely right than wrong). The
+table also marks the lowest threshold whose wrong-shown rate is at most --max-wrong.
+`--write` fits on all answers and writes rag/decision.json with that threshold.
 """
 
 from __future__ import annotations
@@ -64,10 +68,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--max-wrong", type=float, default=0.05)
+    parser.add_argument("--wrong-cost", type=float, default=1.0)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     rows = list(json.loads(args.run.read_text())["answers"]["ours"].values())
-    gated = [r for r in rows if r.get("signals")]
+    # answers with log-probabilities (runs before they were required marked the others)
+    gated = [r for r in rows if r.get("signals") and r["signals"].get("has_logprobs", 1.0)]
     x = np.array([[r["signals"][f] for f in FEATURES] for r in gated], dtype=float)
     y = np.array([float(r["metrics"]["strict_accuracy"]) for r in gated])
     folds = np.array([fold_of(r["id"]) for r in gated])
@@ -78,26 +84,25 @@ def main() -> int:
     probs = {r["id"]: float(p) for r, p in zip(gated, cv, strict=True)}
     print(f"{args.run.name}: {len(rows)} questions, {len(gated)} answer phrases scored, "
           f"{int(y.sum())} right; 5-fold CV by quiz week")  # fmt: skip
-    order = np.argsort(-cv)
     auc = float(np.mean([cv[i] > cv[j] for i in np.flatnonzero(y) for j in np.flatnonzero(1 - y)]))
     print(f"ranking quality (AUC, right above wrong): {auc:.3f}")
-    base = replay(rows, probs, 0.0)
-    lines, chosen = [], None
-    for t in [0.0, *sorted({round(float(p), 2) for p in cv[order]})]:
+    chosen = round(args.wrong_cost / (1 + args.wrong_cost), 2)
+    steps = [round(float(t), 2) for t in np.arange(0, 1, 0.01)]
+    wrong_at = {t: rate(replay(rows, probs, t)["wrong"]) for t in steps}
+    capped = next((t for t in steps if wrong_at[t] <= args.max_wrong), None)
+    lines = []
+    for t in sorted({0.0, 0.25, 0.75, 0.9, chosen, *([capped] if capped is not None else [])}):
         got = replay(rows, probs, t)
-        wrong = rate(got["wrong"])
-        if chosen is None and wrong <= args.max_wrong:
-            chosen = t
-        if t in (0.0, chosen) or int(t * 100) % 5 == 0:
-            lines.append([f"{t:.2f}", rate(got["strict"]), wrong, rate(got["false_refusal"])])
-    print(table(["threshold", "strict", "wrong shown", "false refusals"], lines))
-    if chosen is None:
-        print(f"no threshold brings wrong shown to {args.max_wrong}")
-        return 1
-    got = replay(rows, probs, chosen)
-    print(f"operating point {chosen:.2f} (lowest with CV wrong shown <= {args.max_wrong}):")
+        mark = " (chosen)" if t == chosen else ""
+        mark += f" (wrong <= {args.max_wrong})" if t == capped else ""
+        strict, wrong = rate(got["strict"]), rate(got["wrong"])
+        lines.append([f"{t:.2f}{mark}", strict, wrong, rate(got["false_refusal"]), strict - wrong])
+    print(table(["threshold", "strict", "wrong shown", "false refusals", "strict - wrong"], lines))
+    base, got = replay(rows, probs, 0.0), replay(rows, probs, chosen)
+    print(f"operating point {chosen:.2f} (wrong cost {args.wrong_cost:g}) against no decision:")
     print(f"  strict {paired(base['strict'], got['strict'])}")
     print(f"  wrong shown {paired(base['wrong'], got['wrong'])}")
+    print(f"  false refusals {paired(base['false_refusal'], got['false_refusal'])}")
     if args.write:
         model = fit_logistic(x, y, FEATURES)
         data = model.to_dict() | {

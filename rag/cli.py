@@ -281,6 +281,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "sentences": [asdict(s) for s in answer.sentences],
         "left_out": [asdict(s) for s in answer.left_out],
         "disagreement": answer.disagreement,
+        "confidence": answer.confidence,
         "passages": [
             {k: getattr(p, k) for k in ("n", "article_id", "title", "start", "end", "similarity")}
             for p in answer.passages
@@ -325,6 +326,7 @@ def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) ->
     deadline or an LLM error, or a refusal) a line says so: a terminal cannot take them back.
     """
     from rag.answer import Done, Sources, Status, Token
+    from rag.confidence import in_words
 
     streamed = False
     for event in events:
@@ -343,6 +345,8 @@ def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) ->
                 if streamed and (event.answer.mode == "extractive" or event.answer.abstained):
                     out.print(f"\n[dim]{escape(REPLACED)}[/]", end="")
                 out.print(f"\n\n{escape(event.answer.text)}\n")
+                if sure := in_words(event.answer):
+                    out.print(f"[dim]{escape(sure)}[/]\n")
                 print_sources(event.answer, out)
             return event.answer
     raise RagError("The answer stream ended early.")

@@ -4,8 +4,9 @@ fitted decision that turns that into answer-or-abstain.
 
 The weights and the operating point are fitted on rtqa-dev's dev part by
 `benchmarks/fit_decision.py` (cross-validated by quiz week) and shipped in
-`rag/decision.json` with the measurement behind them. Servers that send no log-probabilities
-give `has_logprobs` 0 and the other features still count. Pure functions.
+`rag/decision.json` with the measurement behind them. An answer whose server sent no
+log-probabilities (some OpenAI-compatible servers) keeps its signals but gets no decision: the
+fit has next to no such answers to learn from. Pure functions.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from rag.verify import asked_terms, coverage
 FEATURES = (
     "logprob_mean",  # mean log-probability of the tokens that wrote the answer phrase
     "logprob_min",  # ... their lowest
-    "has_logprobs",  # the server sent log-probabilities
     "coverage",  # IDF share of the question's key terms in the cited sentences and titles
     "own_coverage",  # ... in the best cited sentence alone
     "best_similarity",  # the best retrieved passage's embedding similarity to the question
@@ -43,6 +43,7 @@ FEATURES = (
 )
 WEIGHTS_FILE = Path(__file__).with_name("decision.json")
 _DIGIT = re.compile(r"\d")
+LIKELY = 0.8  # at or above: "likely right"; from the threshold up to it: "check the source"
 
 
 def phrase_logprobs(raw: Sequence[str], phrase: str) -> list[float]:
@@ -72,9 +73,10 @@ def features(
     raws: Sequence[Sequence[str]],
     retrieved: Sequence[Passage],
     weights: dict[str, float],
-) -> list[float]:
+) -> list[float] | None:
     """The FEATURES of a shown answer: its phrase, its cited sentences, the model's replies
-    (`raws`), what retrieval found and the question terms' IDF `weights`."""
+    (`raws`), what retrieval found and the question terms' IDF `weights`; None when the
+    replies carry no log-probabilities for its phrase."""
     by_n = {p.n: p for p in answer.passages}
     cited_ns = [n for s in answer.sentences for n in s.citations if n in by_n]
     cited: list[Passage] = [by_n[n] for n in dict.fromkeys(cited_ns)]
@@ -82,12 +84,13 @@ def features(
     shown = CITATION.sub("", answer.text).lower()
     phrases = [p.answer for p in proposals if p.answer.lower() in shown] or [answer.text]
     logprobs = [lp for raw in raws for lp in phrase_logprobs(raw, phrases[0])]
+    if not logprobs:
+        return None
     wanted = asked_terms(question, cited)
     own = max((overlap(wanted, terms(p.text), weights) for p in cited), default=0.0)
     return [
-        sum(logprobs) / len(logprobs) if logprobs else 0.0,
-        min(logprobs, default=0.0),
-        float(bool(logprobs)),
+        sum(logprobs) / len(logprobs),
+        min(logprobs),
         coverage(wanted, cited, weights) if cited else 0.0,
         own,
         max((p.similarity for p in retrieved), default=0.0),
@@ -120,8 +123,10 @@ def decided(
 ) -> Answer:
     """The answer with its signals and, when a decision is given, its probability of being
     right; below the decision's threshold it becomes an abstention that lists the answer under
-    "why not shown"."""
+    "why not shown". Without log-probabilities the answer is left as it is."""
     row = features(answer.query, answer, raws, retrieved, weights)
+    if row is None:
+        return answer
     answer.signals = dict(zip(FEATURES, row, strict=True))
     if decision is None:
         return answer
@@ -134,3 +139,20 @@ def decided(
     refused = abstention(question, answer.query, answer.passages, weak + answer.left_out)
     refused.signals, refused.confidence = answer.signals, answer.confidence
     return refused
+
+
+def in_words(answer: Answer) -> str:
+    """How sure a shown answer is, for a reader: the fitted probability's band and how many
+    articles state it ('' when no decision was made).
+
+    >>> in_words(Answer("q", "q", "36 [1].", False, "generated", confidence=0.9,
+    ...                 signals={"articles": 2.0}))
+    'Likely right: stated in 2 articles.'
+    """
+    if answer.confidence is None or answer.abstained:
+        return ""
+    articles = int(answer.signals.get("articles", 1))
+    stated = f"stated in {articles} article{'s' if articles > 1 else ''}"
+    if answer.confidence >= LIKELY:
+        return f"Likely right: {stated}."
+    return f"Weak match, {stated}: check the source."

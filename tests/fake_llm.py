@@ -1,6 +1,7 @@
 """A small real OpenAI-compatible HTTP server with scripted replies and faults, for tests.
 
-Faults: HTTP errors, invalid JSON, a slow start, a cut stream, garbage; a reply that trickles
+Pieces carry scripted token log-probabilities when a request asks (`logprob`). Faults: HTTP
+errors, invalid JSON, a slow start, a cut stream, garbage; a reply that trickles
 one piece every `delay` seconds, a request accepted and never answered (hang), a flood far past
 max_tokens; refusing constrained output (`refuse_schema`). It also serves `/v1/embeddings`
 (FakeEmbedder vectors) so real `rag` processes can index without the embedding model.
@@ -98,11 +99,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(200, "application/json", b'{"choices": [ {"this is not json')
             return
         if request.get("stream") and not owner.ignore_stream:
-            self._stream(text, mode)
+            self._stream(text, mode, bool(request.get("logprobs")))
         else:
             self._send_json(200, owner.completion(text))
 
-    def _stream(self, text: str, mode: Mode) -> None:
+    def _stream(self, text: str, mode: Mode, request_logprobs: bool = False) -> None:
         """Send the reply as SSE chunks, or the scripted broken variant of it."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -125,8 +126,9 @@ class _Handler(BaseHTTPRequestHandler):
         for piece in pieces:
             if mode == "trickle":
                 time.sleep(owner.delay)
+            sure = owner.logprob(piece) if owner.logprob and request_logprobs else None
             try:
-                self._event(owner.chunk({"content": piece}, None))
+                self._event(owner.chunk({"content": piece}, None, (piece, sure)))
             except OSError:  # the client gave up (deadline, cap): expected
                 return
         if mode == "cut":
@@ -201,6 +203,7 @@ class ScriptedLLM:
         self.refuse_schema = False
         self.ignore_stream = False  # answer stream=True requests with one JSON body
         self.embed_delay = 0.0
+        self.logprob: Callable[[str], float] | None = None  # a piece's, when a request asks
         self.embedder = FakeEmbedder()
         self.released = threading.Event()  # ends the "hang" of hanging requests
         self.model = model
@@ -253,14 +256,23 @@ class ScriptedLLM:
                 return self.replies.popleft()
         return self.reply
 
-    def chunk(self, delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
-        """One `chat.completion.chunk` object."""
+    def chunk(
+        self,
+        delta: dict[str, Any],
+        finish_reason: str | None,
+        token: tuple[str, float | None] = ("", None),
+    ) -> dict[str, Any]:
+        """One `chat.completion.chunk` object; a `token` with a log-probability adds it."""
+        choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+        if token[1] is not None:
+            entry = {"token": token[0], "logprob": token[1], "bytes": None, "top_logprobs": []}
+            choice["logprobs"] = {"content": [entry]}
         return {
             "id": "chatcmpl-scripted",
             "object": "chat.completion.chunk",
             "created": int(time.time()),
             "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            "choices": [choice],
         }
 
     def completion(self, text: str) -> dict[str, Any]:

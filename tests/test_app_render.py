@@ -209,3 +209,14 @@ def test_left_out_items_are_behind_a_toggle_with_their_own_reason() -> None:
     assert "<summary>" in toggle and "Why not shown (1)" in toggle and copied in toggle
     assert "not about what the question asks" in toggle
     assert "no article supports it" not in html  # the sentence is an article's own words
+
+
+def test_a_decided_answer_says_how_sure_it_is_and_survives_the_history() -> None:
+    answer = Answer("q", "q", "36 [1].", False, "generated", confidence=0.91,
+                    signals={"articles": 2.0})  # fmt: skip
+    html = render.answer_html(answer, 0)
+    assert 'class="rag-confidence">Likely right: stated in 2 articles.</div>' in html
+    again = render.answer_from_dict(render.answer_to_dict(answer))
+    assert again.confidence == 0.91 and again.signals == {"articles": 2.0}
+    undecided = Answer("q", "q", "36.", False, "generated")
+    assert "rag-confidence" not in render.answer_html(undecided, 0)

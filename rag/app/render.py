@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 from rag.answer import Answer
 from rag.citations import Citation, Passage, Sentence
 from rag.compose import QUOTE_LABEL, closest
+from rag.confidence import in_words
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 REF_RE = re.compile(r"^#?rag-(\d{1,5})-([cp])-(\d{1,3})$")
@@ -287,6 +288,8 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
         label = f"{esc(QUOTE_LABEL)} " if answer.text.startswith(QUOTE_LABEL) else ""
         text = " ".join(items) if items else _marker_links(answer.text, turn, cited, passages)
         body = f"<p>{label}{text}</p>"
+    sure = in_words(answer)
+    body += f'<div class="rag-confidence">{esc(sure)}</div>' if sure else ""
     tail = left_out + legend + _tools_html(copy)
     return f'<div class="rag-answer">{head}{body}{tail}</div>'
 

@@ -39,6 +39,7 @@ BASE_CSS = """
 .rag-why summary { cursor: pointer; }
 .rag-left-out { margin: .2em 0 0 0; padding-left: 1.2em; }
 .rag-legend { font-size: .8em; margin-top: .5em; opacity: .95; }
+.rag-confidence { font-size: .85em; color: var(--body-text-color-subdued, #6b7280); }
 .rag-tools { font-size: .85em; margin-top: .4em; }
 .rag-copytext { display: none; }
 .rag-query { font-size: .85em; color: var(--body-text-color-subdued, #6b7280);
