@@ -72,8 +72,14 @@ def main() -> int:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     rows = list(json.loads(args.run.read_text())["answers"]["ours"].values())
-    # answers with log-probabilities (runs before they were required marked the others)
-    gated = [r for r in rows if r.get("signals") and r["signals"].get("has_logprobs", 1.0)]
+    # answers the decision reads: with log-probabilities, not a disagreement (shown as it is)
+    gated = [
+        r
+        for r in rows
+        if r.get("signals")
+        and r["signals"].get("has_logprobs", 1.0)
+        and not r["signals"].get("disagreement")
+    ]
     x = np.array([[r["signals"][f] for f in FEATURES] for r in gated], dtype=float)
     y = np.array([float(r["metrics"]["strict_accuracy"]) for r in gated])
     folds = np.array([fold_of(r["id"]) for r in gated])

@@ -36,7 +36,6 @@ FEATURES = (
     "cited_rank",  # 1 / the first cited sentence's place in the prompt (best first)
     "articles",  # how many articles the cited sentences come from
     "second_look",  # found by reading the next best sentences
-    "disagreement",  # shown as sources that disagree
     "proposals",  # how many answers the model proposed
     "figure",  # the phrase holds a figure
     "words",  # log of the phrase's words
@@ -98,7 +97,6 @@ def features(
         1.0 / min(cited_ns, default=math.inf),
         float(len({p.article_id for p in cited})),
         float(answer.second_look),
-        float(answer.disagreement),
         float(len(proposals)),
         float(bool(_DIGIT.search(phrases[0]))),
         math.log(1 + len(phrases[0].split())),
@@ -123,12 +121,15 @@ def decided(
 ) -> Answer:
     """The answer with its signals and, when a decision is given, its probability of being
     right; below the decision's threshold it becomes an abstention that lists the answer under
-    "why not shown". Without log-probabilities the answer is left as it is."""
+    "why not shown". Without log-probabilities the answer is left as it is, and so is a
+    disagreement: the fit's quiz questions each have one answer, so it never saw sources that
+    truly disagree and would refuse them all."""
     row = features(answer.query, answer, raws, retrieved, weights)
     if row is None:
         return answer
     answer.signals = dict(zip(FEATURES, row, strict=True))
-    if decision is None:
+    answer.signals["disagreement"] = float(answer.disagreement)
+    if decision is None or answer.disagreement:
         return answer
     model, threshold = decision
     answer.confidence = model.probability(row)

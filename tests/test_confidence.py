@@ -99,7 +99,7 @@ def test_a_sure_answer_is_shown_with_its_band(gas_engine: Engine, llm_server: Sc
     assert llm_server.requests[-1]["logprobs"] is True
     assert not answer.abstained and "36" in answer.text
     assert answer.confidence is not None and answer.confidence >= 0.5
-    assert set(answer.signals) == set(FEATURES)
+    assert set(FEATURES) <= set(answer.signals)
 
 
 def test_an_unsure_answer_moves_behind_why_not_shown(
@@ -119,3 +119,18 @@ def test_without_a_decision_or_logprobs_the_answer_is_left_as_it_is() -> None:
     always = (Logistic(FEATURES, zeros, ones, zeros, 0.0), 0.9)  # would refuse any it reads
     same = decided("q", answer, [["36"]], [], {}, always)  # plain strings: no logprobs
     assert same is answer and same.confidence is None and not same.abstained
+
+
+def test_a_disagreement_is_shown_as_it_is_whatever_its_probability() -> None:
+    """The fit's quiz questions have one answer each: it never saw sources that truly disagree,
+    so a disagreement is left to the reader, with both values and their sources."""
+    raw = [Piece.of('{"answers": [{"answer": "', [-0.1]), Piece.of("52", [-4.0]),
+           Piece.of('", "evidence": [1]}], "sentence": ""}', [-0.1])]  # fmt: skip
+    zeros, ones = (0.0,) * len(FEATURES), (1.0,) * len(FEATURES)
+    refuse_all = (Logistic(FEATURES, zeros, ones, zeros, -9.0), 0.5)
+    answer = Answer("q", "q", "Sources disagree: 52 [1]; 46 [2].", False, "generated",
+                    disagreement=True)  # fmt: skip
+    assert decided("q", answer, [raw], [], {}, refuse_all) is answer
+    assert not answer.abstained and answer.signals["disagreement"] == 1.0
+    single = Answer("q", "q", "52 [1].", False, "generated")
+    assert decided("q", single, [raw], [], {}, refuse_all).abstained
