@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from rag.errors import ConfigError, LLMError
-from rag.llm import ChatLLM, LLMStatus
+from rag.llm import ChatLLM, LLMStatus, Streaming
 from rag.packaged_model import PACKAGED_MODEL_FILE, assemble_packaged_model
 from rag.settings import Settings
 
@@ -98,7 +98,7 @@ def find_served(folder: Path, model: Path, context: int) -> Card | None:
     return None
 
 
-class EmbeddedLLM:
+class EmbeddedLLM(Streaming):
     """The default backend: a GGUF served by xllamacpp on 127.0.0.1 inside this process, or by
     a running app that shares its own (`start_background(share=True)`)."""
 
@@ -275,20 +275,6 @@ class EmbeddedLLM:
             extra_body=extra_body,
             deadline=deadline,
         )
-
-    def complete(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        deadline: float | None = None,
-    ) -> str:
-        """The whole reply as one string (built on stream())."""
-        pieces = self.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline
-        )
-        return "".join(pieces)
 
     def close(self) -> None:
         """Stop the server and free the model; start() may be called again later."""

@@ -82,7 +82,37 @@ def _status_reason(err: openai.APIStatusError) -> str:
     return str(message)
 
 
-class ChatLLM:
+class Streaming:
+    """What every LLM here offers: stream() its reply in pieces, and complete() built on it
+    (so the deadline and the size cap hold for both)."""
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        extra_body: dict[str, Any] | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[str]:
+        raise NotImplementedError
+
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        deadline: float | None = None,
+    ) -> str:
+        """The whole reply as one string."""
+        pieces = self.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline
+        )
+        return "".join(pieces)
+
+
+class ChatLLM(Streaming):
     """Talks to any OpenAI-compatible server through the `openai` client."""
 
     def __init__(
@@ -278,20 +308,6 @@ class ChatLLM:
             raise LLMError(f"The LLM at {url} sent a reply in an unknown format.")
         return text, bool(choice.get("finish_reason"))
 
-    def complete(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        deadline: float | None = None,
-    ) -> str:
-        """The whole reply as one string (built on stream(), with its deadline and cap)."""
-        pieces = self.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline
-        )
-        return "".join(pieces)
-
 
 def _flood_message(cap: int, max_tokens: int) -> str:
     allowed = f" for max_tokens {max_tokens}" if max_tokens else ""
@@ -357,4 +373,4 @@ class _Pump:
         self._stop.set()
 
 
-__all__ = ["ChatLLM", "LLMStatus", "Piece", "reply_char_cap"]
+__all__ = ["ChatLLM", "LLMStatus", "Piece", "Streaming", "reply_char_cap"]
