@@ -363,8 +363,14 @@ def write_summary(run_dir: Path, order: Sequence[str] = ()) -> dict:
 
 
 def _load_summary(run_dir: Path) -> dict:
-    """A run's summary.json, recomputed from its rows when missing."""
+    """A run's summary.json, recomputed from its rows when missing; RagError when the folder
+    holds no run."""
     path = Path(run_dir) / SUMMARY
+    if not path.is_file() and not (Path(run_dir) / RESULTS).is_file():
+        raise RagError(
+            f"{run_dir} holds no evaluation run (no {RESULTS}): give a folder that `rag eval`"
+            " wrote, for example one listed under index/runs/."
+        )
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
     return write_summary(run_dir)

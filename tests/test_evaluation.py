@@ -13,6 +13,7 @@ import pytest
 
 from rag.answer import Answer, Done, Event, Status, Token
 from rag.citations import Citation, Passage, Sentence
+from rag.errors import RagError
 from rag.evaluation import compare_runs, read_rows, run_eval
 from rag.questions import Evidence, Question
 from rag.report import render_compare
@@ -274,6 +275,13 @@ def test_compare_lists_flipped_questions(tmp_path: Path) -> None:
     html_fragment = render_compare(cmp, "html")
     assert "<table>" in html_fragment and "Gabriel&#x27;s" in html_fragment
     assert cmp["only_in_a"] == [] and cmp["only_in_b"] == []
+
+
+def test_compare_of_a_folder_without_a_run_says_so(tmp_path: Path) -> None:
+    a = run_eval(_questions(), fake_answer_fn, tmp_path / "a", name="base", settings_summary={})
+    with pytest.raises(RagError, match="holds no evaluation run"):
+        compare_runs(a, tmp_path / "runs" / "seed-off*")
+    assert not (tmp_path / "runs").exists()  # nothing written where no run is
 
 
 def test_question_date_reaches_the_answer_fn(tmp_path: Path) -> None:
