@@ -84,7 +84,8 @@ def test_an_app_stopped_by_sigterm_withdraws_its_models_card(tmp_path: Path) -> 
             out, _ = app.communicate(timeout=120)
         finally:
             app.kill()
-    assert app.returncode == 0, out
+    # stopped like Ctrl-C: 0 when Gradio's loop caught it, 130 when ui.main did (mid-launch)
+    assert app.returncode in (0, 130), out
     assert not card.exists()
 
 

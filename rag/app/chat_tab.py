@@ -158,7 +158,7 @@ def build_tab(
     def reopen(chat_id: str | None, bid: str) -> tuple[Any, ...]:
         return history.open_chat(conversations, chat_id, bid)
 
-    past.input(reopen, [past, browser_id], fresh[:4], api_name=False)
+    past.input(reopen, [past, browser_id], fresh[:4], api_name=False, show_progress="hidden")
     search.change(listed, [browser_id, search, session], [past], api_name=False)
 
     def rename(state: Session, bid: str, new_title: str) -> tuple[str, str]:
@@ -197,6 +197,7 @@ def build_tab(
         [browser_id],
         [browser_id, past, chatbot, sources, viewer, session],
         api_name=False,
+        show_progress="hidden",  # a busy queue would put Gradio's timer over chat and sources
     )
 
     def on_hint() -> tuple[Any, ...]:
