@@ -174,14 +174,7 @@ class EmbeddedLLM(Streaming):
         settings = self._settings
         card = None if self._share else find_served(cards_dir(settings), path, settings.llm_context)
         if card is not None:
-            self._client = ChatLLM(
-                card.base_url,
-                card.api_key,
-                settings.llm_model,
-                settings.llm_timeout,
-                retries=0,
-                deadline=settings.llm_deadline,
-            )
+            self._client = self._connect(card.base_url, card.api_key)
             self.shared_by = card.pid
             message = f"Using {path.name}, already loaded by the app (process {card.pid})."
             self._status = LLMStatus("ready", message)
@@ -210,14 +203,7 @@ class EmbeddedLLM(Streaming):
         self._server = xllamacpp.Server(params)
         base = str(self._server.listening_address).rstrip("/")
         self._wait_healthy(base, started)
-        self._client = ChatLLM(
-            base + "/v1",
-            api_key,
-            settings.llm_model,
-            settings.llm_timeout,
-            retries=0,
-            deadline=settings.llm_deadline,
-        )
+        self._client = self._connect(base + "/v1", api_key)
         self._status = LLMStatus("ready", f"Local model {path.name} is ready.")
         if self._share:
             card = Card(
@@ -226,6 +212,18 @@ class EmbeddedLLM(Streaming):
             self._card = publish(cards_dir(settings), card)
         log.info(
             "embedded LLM %s ready at %s in %.1f s", path.name, base, time.monotonic() - started
+        )
+
+    def _connect(self, base_url: str, api_key: str) -> ChatLLM:
+        """The client for a local server, ours or the app's: no retries, the reply deadline."""
+        settings = self._settings
+        return ChatLLM(
+            base_url,
+            api_key,
+            settings.llm_model,
+            settings.llm_timeout,
+            retries=0,
+            deadline=settings.llm_deadline,
         )
 
     def _wait_healthy(self, base: str, started: float) -> None:
