@@ -527,11 +527,8 @@ def score_answer(q: Question, answer: Answer, *, retrieval_only: bool = False) -
     cited = [] if refused else [(c.article_id, c.text) for c in answer.citations]
     evidence = [] if q.unanswerable else q.evidence
     by_n = {p.n: p for p in answer.passages}
-    points = [
-        (s.text, [by_n[n].text for n in s.citations if n in by_n],
-         [by_n[n].date for n in s.citations if n in by_n])
-        for s in answer.sentences
-    ]  # fmt: skip
+    cited_by = [(s.text, [by_n[n] for n in s.citations if n in by_n]) for s in answer.sentences]
+    points = [(text, [p.text for p in ps], [p.date for p in ps]) for text, ps in cited_by]
     m.update(
         evidence_recall=evidence_recall(evidence, cited),
         citation_precision_gold=evidence_precision(evidence, cited),
