@@ -10,7 +10,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from rag.answer import Engine
+from rag.engine import Engine
 from rag.indexer import index_paths, open_index
 from rag.questions import load_questions
 from rag.search import find_passages

@@ -76,7 +76,8 @@ def retrieval_row(name: str, store, qe, settings, queries: list[str]) -> list:  
 
 
 def ours(question: str, engine) -> dict:  # noqa: ANN001
-    from rag.answer import Done, Token, answer_stream
+    from rag.answer import answer_stream
+    from rag.engine import Done, Token
 
     t0 = time.perf_counter()
     ttft = None
@@ -134,8 +135,8 @@ def llm_section(store, qe, index_dir: Path, n_questions: int) -> None:  # noqa: 
     from datetime import date
 
     from rag import prompt
-    from rag.answer import Engine
     from rag.embedded import EmbeddedLLM
+    from rag.engine import Engine
     from rag.search import find_passages
 
     settings = bench_settings(index_dir, llm_backend="embedded")

@@ -169,7 +169,8 @@ def pick(questions: list[Question], limit: int | None) -> list[Question]:
 
 def ours(engine, q: Question) -> dict:  # noqa: ANN001
     """Our answer to one question, scored."""
-    from rag.answer import Done, Token, answer_stream
+    from rag.answer import answer_stream
+    from rag.engine import Done, Token
 
     started, first, answer = time.perf_counter(), None, None
     before = getattr(engine.llm, "replayed", 0)

@@ -60,7 +60,7 @@ def commit() -> str:
 
 def one(n: int, queries: int, profile: Path | None) -> dict:
     """Build, query and re-index one size in this process; return the measurements."""
-    from rag.answer import Engine
+    from rag.engine import Engine
     from rag.indexer import index_paths, stamp_for
     from rag.retriever import retrieve
     from rag.search import find_passages

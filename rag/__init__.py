@@ -49,11 +49,11 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from rag.answer import Done, Engine, Event, Sources, Status, Token
     from rag.api import answer_stream, ask, index_paths, open_engine
     from rag.articles import Skipped
     from rag.citations import Citation, Passage, Sentence
     from rag.compose import Answer
+    from rag.engine import Done, Engine, Event, Sources, Status, Token
+    from rag.filters import Filters
     from rag.indexer import IndexReport, Progress
     from rag.settings import Settings
-    from rag.store import Filters

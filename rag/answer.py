@@ -1,15 +1,15 @@
 """Answering: retrieve, pick evidence sentences, ask for a constrained reply, verify, stream.
 
-One event stream (`Status`, `Sources`, `Token`, `Done`) serves the app, the CLI and the eval.
+The answer comes as rag/engine.py's events (`Status`, `Sources`, `Token`, `Done`), one stream
+for the app, the CLI and the eval.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rag import confidence, prompt
 from rag.chat import condense
@@ -25,79 +25,15 @@ from rag.compose import (
     joined,
 )
 from rag.embedded import EmbeddedLLM
+from rag.engine import Done, Engine, Event, Sources, Status, Token
 from rag.errors import LLMError
+from rag.filters import Filters
 from rag.kinds import POINT_KINDS, clip_question, question_kind, subject
-from rag.llm import ChatLLM
 from rag.pace import Pace
 from rag.parts import parts
 from rag.points import decide_points, speaking
 from rag.search import Found, find_passages
-from rag.settings import Settings
-from rag.store import Filters, Store
 from rag.verify import KEY_TERM_COVERAGE, SECOND_LOOK_COVERAGE, Verdict, decide
-
-if TYPE_CHECKING:
-    from rag.embeddings import Embedder
-
-
-@dataclass
-class Status:
-    """Progress shown while waiting (retrieving, loading model…)."""
-
-    message: str
-
-
-@dataclass
-class Sources:
-    """The passages the answer will be drawn from, sent as soon as retrieval finishes, and
-    again (with the next sentences added) when the model reads on: words streamed before
-    that were its first try."""
-
-    passages: list[Passage]
-
-
-@dataclass
-class Token:
-    """A piece of answer text as the LLM streams it."""
-
-    text: str
-
-
-@dataclass
-class Done:
-    """The last event: the verified answer."""
-
-    answer: Answer
-
-
-Event = Status | Sources | Token | Done
-
-
-@dataclass
-class Engine:
-    """Everything answering needs, opened once per process and shared by every question.
-
-    `constrained` turns False once a remote server refuses JSON-schema output; `pace` is
-    measured as answers come, for the wait estimate.
-    """
-
-    settings: Settings
-    store: Store
-    embedder: Embedder
-    llm: ChatLLM | EmbeddedLLM | None
-    constrained: bool = True
-    pace: Pace = field(default_factory=Pace)
-
-    def close(self) -> None:
-        """Stop the embedded model server, if one was started."""
-        if isinstance(self.llm, EmbeddedLLM):
-            self.llm.close()
-
-    def __enter__(self) -> Engine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _wait_message(
@@ -167,7 +103,46 @@ def answer_stream(
         yield finish(extractive(question, query, passages, "No LLM is configured: quoting."))
         return
 
-    constrained = engine.constrained
+    embedded = isinstance(engine.llm, EmbeddedLLM)
+    constrained = not engine.schemas_refused.is_set()
+    asking = (question, query, asked, kind, engine, found, today, started, timings)
+    try:
+        try:
+            answer, sizes, raws = yield from _reply(*asking, constrained=constrained)
+        except LLMError as err:
+            if not constrained or embedded or err.status not in (400, 422):
+                raise
+            engine.schemas_refused.set()  # this server refuses JSON schemas: free text from now on
+            answer, sizes, raws = yield from _reply(*asking, constrained=False)
+    except LLMError as err:
+        notice = f"{err} Showing quotes from the articles."
+        yield finish(extractive(question, query, passages, notice))
+        return
+    completion = sum(len(raw) for raw in raws)
+    answer.usage = {"prompt_tokens": sum(sizes), "completion_tokens": completion}
+    yield finish(answer)
+
+
+Call = tuple[list[dict[str, str]], dict[str, Any] | None]
+
+
+def _reply(
+    question: str,
+    query: str,
+    asked: str,
+    kind: str,
+    engine: Engine,
+    found: Found,
+    today: str,
+    started: float,
+    timings: dict[str, float],
+    *,
+    constrained: bool,
+) -> Generator[Event, None, tuple[Answer, list[int], list[list[str]]]]:
+    """Ask the model and check what it says: cited points for an explanation, checked answer
+    phrases for a quiz question, or free text from a server that refuses JSON schemas
+    (`constrained` False). Returns the answer, each call's prompt tokens and the raw replies."""
+    passages, settings = found.passages, engine.settings
     embedded = isinstance(engine.llm, EmbeddedLLM)
     points = constrained and kind in POINT_KINDS
     if points:
@@ -182,45 +157,23 @@ def answer_stream(
     if embedded and engine.llm.status.state != "ready":
         yield Status("Loading the model (once per process)…")
     yield Status(_wait_message(passages, sizes[0], engine.pace))
-    try:
-        raws = yield from _generate(engine, calls, sizes[0], started, timings, constrained, points)
-        if points:
-            reply = prompt.parse_points("".join(raws[0]))
-            verdict = decide_points(query, reply.points, passages, found.weights)
-            said = speaking(query, passages, found.weights)
-            answer = answer_from_points(question, query, verdict, passages, said)
-        elif constrained:
-            args = (engine, found, today, sizes, started, timings)
-            answer = yield from _verify_or_read_on(question, query, raws, *args)
-            if not answer.abstained:
-                decision = confidence.shipped() if settings.fitted_decision else None
-                answer = confidence.decided(
-                    question, answer, raws, found.retrieved, found.weights, decision
-                )
-        else:
-            answer = free_text_answer(question, query, "".join(raws[0]).strip(), passages)
-    except LLMError as err:
-        if constrained and not embedded and err.status in (400, 422):
-            engine.constrained = False  # this server refuses JSON schemas: use free text
-            yield from answer_stream(
-                question,
-                engine,
-                history=history,
-                filters=filters,
-                top_k=top_k,
-                hybrid=hybrid,
-                question_date=question_date,
-            )
-            return
-        notice = f"{err} Showing quotes from the articles."
-        yield finish(extractive(question, query, passages, notice))
-        return
-    completion = sum(len(raw) for raw in raws)
-    answer.usage = {"prompt_tokens": sum(sizes), "completion_tokens": completion}
-    yield finish(answer)
-
-
-Call = tuple[list[dict[str, str]], dict[str, Any] | None]
+    raws = yield from _generate(engine, calls, sizes[0], started, timings, constrained, points)
+    if points:
+        reply = prompt.parse_points("".join(raws[0]))
+        verdict = decide_points(query, reply.points, passages, found.weights)
+        said = speaking(query, passages, found.weights)
+        return answer_from_points(question, query, verdict, passages, said), sizes, raws
+    if not constrained:
+        text = "".join(raws[0]).strip()
+        return free_text_answer(question, query, text, passages), sizes, raws
+    args = (engine, found, today, sizes, started, timings)
+    answer = yield from _verify_or_read_on(question, query, raws, *args)
+    if not answer.abstained:
+        decision = confidence.shipped() if settings.fitted_decision else None
+        answer = confidence.decided(
+            question, answer, raws, found.retrieved, found.weights, decision
+        )
+    return answer, sizes, raws
 
 
 def _verify_or_read_on(

@@ -19,11 +19,12 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from rag.candidates import overlap
 from rag.citations import CITATION, Passage
 from rag.compose import Answer, abstention
-from rag.evidence import overlap, terms
 from rag.logistic import Logistic, load
 from rag.prompt import parse_reply
+from rag.text import terms
 from rag.verify import asked_terms, coverage
 
 FEATURES = (

@@ -12,8 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from difflib import SequenceMatcher
 
 from rag.citations import Passage, figures, fold
-from rag.evidence import terms
-from rag.text import normalize
+from rag.text import normalize, terms
 from rag.units import VALUE, counted, unit, unit_after
 
 NAME_SIMILARITY = 0.75  # 'Martin Quispe Palomino' / 'Marco Quispe Palomino' is 0.88

@@ -17,8 +17,9 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from rag.answer import Answer, Done, Event, Token
 from rag.citations import Sentence
+from rag.compose import Answer
+from rag.engine import Done, Event, Token
 from rag.errors import RagError
 from rag.judge import Judge
 from rag.metrics import (

@@ -9,121 +9,22 @@ and the picks are grouped by article and numbered 1..n in reading order.
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 
-from rag.chunking import estimate_tokens, sentence_spans
+from rag.candidates import ANAPHOR, Candidate, candidates, overlap, previous
+from rag.chunking import estimate_tokens
 from rag.citations import Passage
 from rag.logistic import Logistic
 from rag.ranking import features
-from rag.retriever import Hit
-from rag.store import StoredArticle
-from rag.text import strip_stopwords
+from rag.records import Hit, StoredArticle
+from rag.text import terms
 
 # Weights of the sentence score (tuned on the seed and news dev sets; benchmarks/evidence.py
 # measures how often the answer is among the picked sentences).
 OVERLAP_WEIGHT = 1.0
 RANK_WEIGHT = 0.15
-TITLE_CREDIT = 0.5  # a question term in the title only, not in the sentence
-MIN_SENTENCE_WORDS = 4
 MAX_SENTENCE_TOKENS = 90
 LINE_TOKENS = 3  # the "[n] " before each sentence
-ANAPHOR = re.compile(
-    r"^[\"“]?(he|she|it|they|his|her|its|their|this|that|these|those|the (?:group|company|"
-    r"man|woman|agency|department|official|officials|suspect|victim|team|company's))\b",
-    re.IGNORECASE,
-)
-_WORD = re.compile(r"\w+")
-
-
-@dataclass
-class Candidate:
-    """A sentence of a retrieved article: where it is and how it came."""
-
-    article: StoredArticle
-    start: int
-    end: int
-    hit_rank: int
-    chunk_id: str
-    chunk_similarity: float
-    score: float = 0.0
-
-    @property
-    def text(self) -> str:
-        return self.article.text[self.start : self.end]
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Callable[[str], str]:
-    """Porter's original algorithm in Snowball's C (PyStemmer): nltk's gave the same stems for
-    78,025 of 78,031 news words, and its import (sklearn, scipy) cost each process 92 MB."""
-    import Stemmer
-
-    return Stemmer.Stemmer("porter").stemWord
-
-
-def terms(text: str) -> set[str]:
-    """Porter-stemmed, accent-free, stopword-free words: the keyword index's own terms.
-
-    >>> sorted(terms("The workers were kidnapped"))
-    ['kidnap', 'worker']
-    """
-    folded = unicodedata.normalize("NFKD", strip_stopwords(text))
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    stem = _stemmer()
-    return {stem(w) for w in _WORD.findall(folded)}
-
-
-def idf(doc_freq: dict[str, int], total: int) -> dict[str, float]:
-    """BM25's inverse document frequency of each term (unknown terms count as rare)."""
-    return {t: math.log((total - df + 0.5) / (df + 0.5) + 1.0) for t, df in doc_freq.items()} | {
-        "": 0.0
-    }
-
-
-def candidates(hits: Sequence[Hit], articles: dict[str, StoredArticle]) -> list[Candidate]:
-    """Every sentence of each hit's chunk plus one sentence beyond either edge, once each."""
-    seen: set[tuple[str, int]] = set()
-    out: list[Candidate] = []
-    spans_of: dict[str, list[tuple[int, int]]] = {}
-    for rank, hit in enumerate(hits, 1):
-        article = articles.get(hit.chunk.article_id)
-        if article is None:
-            continue
-        spans = spans_of.setdefault(article.id, sentence_spans(article.text))
-        inside = [i for i, (s, e) in enumerate(spans) if s < hit.chunk.end and e > hit.chunk.start]
-        if not inside:
-            continue
-        for i in range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(spans))):
-            s, e = spans[i]
-            if (article.id, s) in seen or len(article.text[s:e].split()) < MIN_SENTENCE_WORDS:
-                continue
-            seen.add((article.id, s))
-            similarity = hit.similarity if hit.similarity is not None else 0.0
-            out.append(Candidate(article, s, e, rank, hit.chunk.id, similarity))
-    return out
-
-
-def overlap(
-    question_terms: set[str],
-    sentence_terms: set[str],
-    weights: dict[str, float],
-    title_terms: set[str] | frozenset[str] = frozenset(),
-) -> float:
-    """Share of the question's IDF mass found in the sentence (0..1); a term found only in the
-    article's title counts `TITLE_CREDIT`, so sentences of one article do not all tie."""
-    default = max(weights.values(), default=1.0) or 1.0
-    total = sum(weights.get(t, default) for t in question_terms)
-    if not total:
-        return 0.0
-    own = question_terms & sentence_terms
-    titled = (question_terms & title_terms) - own
-    found = sum(weights.get(t, default) for t in own)
-    return (found + TITLE_CREDIT * sum(weights.get(t, default) for t in titled)) / total
 
 
 def score(cands: Sequence[Candidate], question: str, weights: dict[str, float]) -> list[float]:
@@ -157,7 +58,7 @@ def pick(
     for c in _in_turn(cands) if spread else sorted(cands, key=lambda c: -c.score):
         group = [c]
         if ANAPHOR.match(c.text):
-            before = _previous(c, by_end)
+            before = previous(c, by_end)
             if before is not None:
                 group.insert(0, before)
         group = [g for g in group if (g.article.id, g.start) not in chosen]
@@ -180,13 +81,6 @@ def _in_turn(cands: Sequence[Candidate]) -> list[Candidate]:
         by_article.setdefault(c.article.id, []).append(c)
     rounds = max((len(group) for group in by_article.values()), default=0)
     return [group[i] for i in range(rounds) for group in by_article.values() if i < len(group)]
-
-
-def _previous(c: Candidate, by_end: dict[tuple[str, int], Candidate]) -> Candidate | None:
-    """The candidate sentence that ends right before `c` (whitespace between), if any."""
-    gap = c.article.text[: c.start]
-    end = len(gap.rstrip())
-    return by_end.get((c.article.id, end))
 
 
 def number(chosen: Sequence[Candidate], first: int = 1) -> list[Passage]:

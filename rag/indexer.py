@@ -15,8 +15,9 @@ from rag.chunking import CONTEXT, Chunk, chunk_text, embed_text
 from rag.embeddings import Embedder
 from rag.files import find_files, fs_path, readable_path
 from rag.index_lock import writing
+from rag.records import StoredArticle
 from rag.settings import Settings
-from rag.store import Store, StoredArticle, record_hash
+from rag.store import Store, record_hash
 
 WRITE_BATCH_CHUNKS = 256
 

@@ -15,10 +15,11 @@ from llama_index.core.chat_engine.types import (
     StreamingAgentChatResponse,
 )
 
-from rag.answer import Engine, Event, answer_stream, ask
+from rag.answer import answer_stream, ask
 from rag.compose import Answer
+from rag.engine import Engine, Event
+from rag.filters import Filters
 from rag.llama_index import answer_metadata, cited_nodes, drafts, first_sources, node_of
-from rag.store import Filters
 
 
 @dataclass

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from rag.asks import asking_clause, kind
 from rag.citations import CITATION, Passage, parse_numbers
 from rag.dates import is_relative
-from rag.evidence import terms
 from rag.parts import parts
+from rag.text import terms
 from rag.units import counted
 from rag.verify import claim_ok, phrase_in
 

@@ -15,13 +15,11 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rag.asks import kind
+from rag.candidates import Candidate, overlap, previous
 from rag.logistic import Logistic, load
-
-if TYPE_CHECKING:
-    from rag.evidence import Candidate
+from rag.text import terms
 
 FEATURES = (
     "overlap",  # share of the question's IDF mass in the sentence (title words count half)
@@ -66,8 +64,6 @@ def features(
     cands: Sequence[Candidate], question: str, weights: dict[str, float]
 ) -> list[list[float]]:
     """One row of FEATURES per candidate."""
-    from rag.evidence import _previous, overlap, terms
-
     wanted, asked = terms(question), kind(question)
     article_rank: dict[str, int] = {}
     for c in sorted(cands, key=lambda c: c.hit_rank):
@@ -79,7 +75,7 @@ def features(
         best[c.article.id] = max(best.get(c.article.id, 0.0), value)
     of = {id(c): value for c, value in zip(cands, own_overlap, strict=True)}
     by_end = {(c.article.id, c.end): c for c in cands}
-    before = {id(c): _previous(c, by_end) for c in cands}
+    before = {id(c): previous(c, by_end) for c in cands}
     after = {id(b): c for c in cands if (b := before[id(c)]) is not None}
     rows = []
     for c, own, alone in zip(cands, words, own_overlap, strict=True):

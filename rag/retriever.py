@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
-from rag.chunking import Chunk
 from rag.dates import in_window
 from rag.embeddings import Embedder
-from rag.store import Filters, Store
+from rag.filters import Filters
+from rag.records import Hit
+from rag.store import Store
 
 # Fusion weights (tuned on data/eval/news-dev.jsonl, checked on seed.jsonl).
 DENSE_WEIGHT = 0.4
@@ -26,17 +26,6 @@ ARTICLE_KEYWORD_WEIGHT = 0.6
 DATE_BOOST = 0.05  # share of the best score added to articles dated in the question's window
 PER_ARTICLE = 2  # chunks per article before any article gives a third
 MAX_PER_ARTICLE = 3
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A retrieved chunk with its article's fused score and how each retriever ranked it."""
-
-    chunk: Chunk
-    score: float
-    similarity: float | None
-    dense_rank: int | None
-    keyword_rank: int | None
 
 
 def normalised(scores: Sequence[tuple[str, float]]) -> dict[str, float]:

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rag import evidence, prompt, ranking
+from rag.candidates import Candidate, idf
 from rag.chunking import estimate_tokens
 from rag.citations import Passage
 from rag.dates import date_window
+from rag.engine import Engine
+from rag.filters import Filters
 from rag.kinds import POINT_KINDS, SPREAD_KINDS, QuestionKind
 from rag.parts import parts
-from rag.retriever import Hit, retrieve
+from rag.records import Hit, StoredArticle
+from rag.retriever import retrieve
 from rag.settings import Settings
-from rag.store import Filters, StoredArticle
-
-if TYPE_CHECKING:
-    from rag.answer import Engine
+from rag.text import terms
 
 RANK_CHUNKS_PER_ARTICLE = 3  # chunks retrieved per article ranked for the eval's metrics
 
@@ -39,7 +39,7 @@ class Found:
     spare: list[Passage] = field(default_factory=list)
     parts: list[list[Passage]] = field(default_factory=list)
     second: list[list[Passage]] = field(default_factory=list)
-    candidates: list[evidence.Candidate] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 def ranked_chunk(rank: int, hit: Hit, article: StoredArticle) -> Passage:
@@ -128,8 +128,8 @@ def find_passages(
     seen = {h.chunk.article_id for _, got in [(query, hits), *searches] for h in got}
     articles = {a.id: a for i in seen if (a := engine.store.article(i)) is not None}
     ranked = ranked_chunks(hits, articles)
-    doc_freq = engine.store.doc_freqs(sorted(evidence.terms(query)))
-    weights = evidence.idf(doc_freq, engine.store.count_chunks())
+    doc_freq = engine.store.doc_freqs(sorted(terms(query)))
+    weights = idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today, points)
     ranker = ranking.shipped() if settings.learned_ranker else None
     scored = [evidence.scored(got, articles, q, weights, ranker) for q, got in searches]

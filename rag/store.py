@@ -13,7 +13,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 
 from rag.articles import Article
 from rag.chunking import Chunk
@@ -22,25 +21,9 @@ from rag.filters import Filters
 from rag.index_lock import writing
 from rag.keywords import KeywordIndex
 from rag.manifest_db import open_manifest, quick_check
+from rag.records import StoredArticle
 from rag.settings import Settings
 from rag.vectors import VectorIndex, drop_collection
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """An article row of the manifest, without its text unless asked for."""
-
-    id: str
-    origin: str
-    content_hash: str
-    record_hash: str
-    title: str
-    source: str
-    date: str
-    url: str
-    author: str
-    n_chunks: int
-    text: str = ""
 
 
 def record_hash(article: Article) -> str:

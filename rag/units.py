@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.citations import NUMBER, figures
-from rag.evidence import terms
-from rag.text import normalize
+from rag.text import normalize, terms
 
 # A figure, with what it changed from ('from 78 to 46') and the words naming what it counts;
 # in '18 of the 80 people' that is 'people'.

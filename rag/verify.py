@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.asks import answer_kind_ok, asking_clause
+from rag.candidates import ANAPHOR, overlap
 from rag.citations import Passage, Sentence, figures, fold, names
 from rag.disagree import rivals, same_value
-from rag.evidence import ANAPHOR, overlap, terms
 from rag.parts import parts
-from rag.text import normalize
+from rag.text import normalize, terms
 from rag.units import spelled
 
 # Share of the question's IDF mass its evidence sentences must carry: against 0.5, 0.45

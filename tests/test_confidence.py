@@ -13,7 +13,7 @@ from fake_llm import ScriptedLLM
 from fakes import FakeEmbedder
 from helpers import GAS_QUESTION, gas_passage
 
-from rag.answer import Engine, ask
+from rag.answer import ask
 from rag.compose import Answer
 from rag.confidence import (
     FEATURES,
@@ -24,6 +24,7 @@ from rag.confidence import (
     shipped,
 )
 from rag.embedded import Card, EmbeddedLLM, cards_dir, publish
+from rag.engine import Engine
 from rag.llm import ChatLLM, Piece
 from rag.logistic import Logistic
 from rag.settings import Settings

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Engine, ask
+from rag.answer import ask
 from rag.embedded import EmbeddedLLM
+from rag.engine import Engine
 from rag.indexer import index_paths, open_index
 from rag.settings import Settings
 

@@ -1,56 +1,17 @@
-"""Evidence selection: candidate sentences, scores, the token budget, numbering."""
+"""Evidence selection: scores, the token budget, numbering."""
 
 from __future__ import annotations
 
-from rag.chunking import Chunk, estimate_tokens
-from rag.evidence import (
-    candidates,
-    idf,
-    pick,
-    score,
-    scored,
-    select,
-    select_parts,
-    spare,
-    terms,
-)
-from rag.retriever import Hit
-from rag.store import StoredArticle
+from test_candidates import TEXT, article, hit
 
-TEXT = (
-    "Rebels attacked a base in Cusco on Monday. They kidnapped 36 natural gas workers. "
-    "The army sent 1,500 troops to the valley. Weather was mild. "
-    "Officials said the workers were released six days later."
-)
-
-
-def article(
-    aid: str = "a", text: str = TEXT, title: str = "Gas workers kidnapped"
-) -> StoredArticle:
-    return StoredArticle(aid, "f", "h", "h", title, "Src", "2012-04-16", "", "", 1, text)
-
-
-def hit(aid: str, start: int, end: int, text: str = TEXT) -> Hit:
-    return Hit(Chunk(aid, 0, start, end, text[start:end]), 1.0, 0.5, 1, 1)
+from rag.candidates import candidates, idf
+from rag.chunking import estimate_tokens
+from rag.evidence import pick, score, scored, select, select_parts, spare
+from rag.records import StoredArticle
 
 
 def header(a: StoredArticle) -> int:
     return 10
-
-
-def test_terms_are_the_keyword_index_terms() -> None:
-    assert terms("The workers were kidnapped in Cuzco") == {"worker", "kidnap", "cuzco"}
-
-
-def test_candidates_reach_one_sentence_past_the_chunk() -> None:
-    a = article()
-    start = TEXT.index("The army")
-    cands = candidates([hit("a", start, start + 20)], {"a": a})
-    texts = [c.text for c in cands]
-    assert texts == [
-        "They kidnapped 36 natural gas workers.",  # the sentence before the chunk
-        "The army sent 1,500 troops to the valley.",
-    ]  # "Weather was mild." after it is too short to be evidence
 
 
 def test_rare_question_words_score_highest() -> None:

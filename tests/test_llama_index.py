@@ -16,11 +16,12 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from llama_index.core.tools import QueryEngineTool
 from llama_index.llms.openai_like import OpenAILike
 
-from rag.answer import Engine
+from rag.engine import Engine
+from rag.filters import Filters
 from rag.llama_index import ArticleRetriever, CitedQueryEngine, CitedStreamingResponse
 from rag.llm import ChatLLM
 from rag.settings import Settings
-from rag.store import Filters, Store
+from rag.store import Store
 
 NO_ANSWER = json.dumps({"answers": [], "sentence": ""})
 

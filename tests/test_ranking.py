@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from test_evidence import TEXT, article, hit
+from test_candidates import TEXT, article, hit
 
-from rag.evidence import candidates, scored
+from rag.candidates import candidates
+from rag.evidence import scored
 from rag.logistic import Logistic
 from rag.ranking import FEATURES, features, shipped
 

@@ -8,9 +8,10 @@ import pytest
 from fakes import FakeEmbedder
 from helpers import backend_settings, open_store
 
+from rag.filters import Filters
 from rag.indexer import index_paths
 from rag.retriever import MAX_PER_ARTICLE, fuse, normalised, retrieve, spread
-from rag.store import Filters, Store
+from rag.store import Store
 
 ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 

@@ -13,10 +13,11 @@ from helpers import backend_settings, chroma_ids, manifest_states, open_store
 from rag.articles import Article
 from rag.chunking import chunk_text
 from rag.errors import IndexMismatch, StoreError
+from rag.filters import Filters
 from rag.indexer import index_paths
 from rag.keywords import pick_terms
 from rag.settings import Settings
-from rag.store import Filters, Store, wipe_index
+from rag.store import Store, wipe_index
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "articles"
 ARTICLES = [

@@ -17,12 +17,14 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from rag.answer import Answer, Done, Engine, Sources, Status, Token, answer_stream
+from rag.answer import answer_stream
 from rag.app import export, panels, render
 from rag.chat import Conversations
+from rag.compose import Answer
 from rag.embedded import EmbeddedLLM
+from rag.engine import Done, Engine, Sources, Status, Token
 from rag.errors import RagError
-from rag.store import Filters
+from rag.filters import Filters
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.answer import Answer
 from rag.app.render import (
     badge,
     esc,
@@ -23,6 +22,7 @@ from rag.app.render import (
     support_sentence,
 )
 from rag.citations import Citation, Passage
+from rag.compose import Answer
 
 BACK_REF = "back"
 

@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from rag.answer import Answer
 from rag.citations import Citation, Passage, Sentence
-from rag.compose import QUOTE_LABEL, closest
+from rag.compose import QUOTE_LABEL, Answer, closest
 from rag.confidence import in_words
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
