@@ -4,58 +4,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Column, Table
-from rich.text import Text
 
 from rag.errors import RagError
 from rag.settings import Settings, go_offline, load_settings
+from rag.terminal import (
+    confirm_prune,
+    err_console,
+    metrics_table,
+    progress_bar,
+    say_waiting,
+    show_answer,
+    show_articles,
+    show_checks,
+    show_index_report,
+    start_model,
+    stop_on_ctrl_c,
+)
 
 if TYPE_CHECKING:
-    from rag.answer import Answer, Engine, Event
-    from rag.indexer import NotIndexed
     from rag.judge import Judge
-    from rag.store import StoredArticle
-
-
-class RateColumn(ProgressColumn):
-    """Items per second, measured over rich's recent window (what the ETA is computed from)."""
-
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
-
-
-err_console = Console(stderr=True)
-SHOWN_SKIPS = 30  # reasons printed after `rag index`; `--json` has every one
-PROGRESS_COLUMNS = (
-    TextColumn("[progress.description]{task.description}"),
-    BarColumn(),
-    TextColumn("{task.completed}/{task.total}"),
-    RateColumn(),
-    TimeElapsedColumn(),
-    TextColumn("ETA"),
-    TimeRemainingColumn(),
-)
 
 
 def iso_date(value: str) -> str:
@@ -84,14 +58,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def cmd_index(args: argparse.Namespace, out: Console) -> int:
     from rag.index_lock import IndexBusy, serving_app, writing
     from rag.indexer import Progress as IndexProgress
-    from rag.indexer import index_paths, not_indexed, open_index
+    from rag.indexer import index_paths, open_index
     from rag.store import wipe_index
 
     settings = settings_from(args)
     missing = [p for p in args.paths if not p.exists()]
     if missing:  # before --rebuild wipes anything: a typo must not cost the index
         raise RagError(f"No such file or folder: {', '.join(map(str, missing))}")
-    with writing(settings.index_dir, "rag index", on_wait=_waiting):
+    with writing(settings.index_dir, "rag index", on_wait=say_waiting):
         if args.rebuild:
             if who := serving_app(settings.index_dir):
                 raise IndexBusy(
@@ -101,7 +75,7 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
             wipe_index(settings)
         store, embedder = open_index(settings)
         with (
-            Progress(*PROGRESS_COLUMNS, console=err_console, disable=args.json) as bar,
+            progress_bar(disable=args.json) as bar,
             stop_on_ctrl_c() as stopping,
         ):
             task = bar.add_task("Reading the files…", total=None)
@@ -120,81 +94,11 @@ def cmd_index(args: argparse.Namespace, out: Console) -> int:
                 progress=show,
                 stop=stopping.is_set,
             )
-        if report.held_back and _confirm_prune(report.held_back, len(store.articles())):
+        if report.held_back and confirm_prune(report.held_back, len(store.articles())):
             store.remove(report.held_back)
             report.removed, report.held_back = report.held_back, []
-    if args.json:
-        out.print_json(json.dumps(asdict(report)))
-        return 0
-    out.print(
-        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {report.unchanged},"
-        f" skipped {len(report.skipped)}, duplicates {len(report.duplicates)},"
-        f" removed {len(report.removed)} — {report.chunks} chunks embedded"
-    )
-    if report.recovered:
-        out.print(f"recovered from an interrupted run: {len(report.recovered)} articles redone")
-    if report.stopped:
-        out.print(
-            "[yellow]stopped:[/] what was embedded is indexed; run the same command again to"
-            " index the rest"
-        )
-    if report.held_back:
-        out.print(
-            f"[yellow]not removed:[/] the files of {len(report.held_back)} articles are gone,"
-            " more than half the index. If that is right, run again with `--prune --yes`."
-        )
-    if report.repaired:
-        out.print(f"repaired: {report.repaired} passages had lost their vectors; embedded again")
-    groups = not_indexed(report)
-    for group in groups[:SHOWN_SKIPS]:
-        out.print(f"  {escape(left_out_line(group))}")
-    if len(groups) > SHOWN_SKIPS:
-        out.print(f"  … and {len(groups) - SHOWN_SKIPS} more: `--json` lists them all")
+    show_index_report(report, out, args.json)
     return 0
-
-
-def left_out_line(group: NotIndexed) -> str:
-    """`skipped a.txt: empty file`, `duplicate a.jsonl#2 and 999 more lines: same text as x`."""
-    if group.twin:
-        return f"duplicate {group.first}{group.more}: same text as {group.twin}"
-    return f"skipped {group.first}{group.more}: {group.reason}"
-
-
-@contextmanager
-def stop_on_ctrl_c() -> Iterator[threading.Event]:
-    """The first Ctrl-C sets the event (stop after the current batch); a second one interrupts."""
-    stopping = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        if stopping.is_set():
-            raise KeyboardInterrupt
-        stopping.set()
-        err_console.print("[yellow]Stopping after the current batch… (Ctrl-C again: at once)[/]")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield stopping  # signals reach the main thread only (tests run the CLI in-process)
-        return
-    previous = signal.signal(signal.SIGINT, on_signal)
-    try:
-        yield stopping
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _confirm_prune(ids: list[str], total: int) -> bool:
-    """Ask before pruning most of the index (a drive that is not mounted looks just like that)."""
-    question = (
-        f"The files of {len(ids)} of the {total} indexed articles are gone (is a drive not"
-        " mounted?). Remove them from the index? [y/N] "
-    )
-    if not sys.stdin.isatty():
-        return False
-    return input(question).strip().lower() in ("y", "yes")
-
-
-def _waiting(message: str) -> None:
-    """Say why a writer command is not starting yet."""
-    err_console.print(f"[yellow]{escape(message)}[/]")
 
 
 def cmd_repair(args: argparse.Namespace, out: Console) -> int:
@@ -202,7 +106,7 @@ def cmd_repair(args: argparse.Namespace, out: Console) -> int:
     from rag.indexer import open_index, repair
 
     settings = settings_from(args)
-    with writing(settings.index_dir, "rag repair", on_wait=_waiting):
+    with writing(settings.index_dir, "rag repair", on_wait=say_waiting):
         store, embedder = open_index(settings)
         store.check()
         repaired = repair(store, embedder)
@@ -221,23 +125,8 @@ def cmd_articles(args: argparse.Namespace, out: Console) -> int:
     from rag.indexer import open_index
 
     store, _ = open_index(settings_from(args), for_queries=True)
-    rows = store.articles()
-    if args.json:
-        keys = ("id", "title", "source", "date", "url", "author", "n_chunks", "origin")
-        out.print_json(json.dumps([{k: getattr(a, k) for k in keys} for a in rows]))
-        return 0
-    out.print(articles_table(rows))
-    out.print(f"{len(rows)} articles, {sum(a.n_chunks for a in rows)} chunks")
+    show_articles(store.articles(), out, args.json)
     return 0
-
-
-def articles_table(rows: Sequence[StoredArticle]) -> Table:
-    """The articles with whole ids (to copy into `rag remove`); the titles wrap instead."""
-    widest = max((len(a.id) for a in rows), default=2)
-    table = Table(Column("id", no_wrap=True, min_width=widest), "title", "source", "date", "chunks")
-    for a in rows:
-        table.add_row(a.id, escape(a.title), escape(a.source), a.date, str(a.n_chunks))
-    return table
 
 
 def cmd_remove(args: argparse.Namespace, out: Console) -> int:
@@ -245,7 +134,7 @@ def cmd_remove(args: argparse.Namespace, out: Console) -> int:
     from rag.indexer import open_index
 
     settings = settings_from(args)
-    with writing(settings.index_dir, "rag remove", on_wait=_waiting):
+    with writing(settings.index_dir, "rag remove", on_wait=say_waiting):
         store, _ = open_index(settings, for_queries=True)
         unknown = [i for i in args.ids if store.article(i) is None]
         if unknown:
@@ -259,118 +148,8 @@ def cmd_doctor(args: argparse.Namespace, out: Console) -> int:
     from rag.doctor import run_checks
 
     checks = run_checks(settings_from(args))
-    if args.json:
-        out.print_json(json.dumps([asdict(c) for c in checks]))
-    else:
-        for c in checks:
-            mark = "[green]ok[/]" if c.ok else "[red]FAIL[/]"
-            out.print(f"{mark}  {c.name}: {escape(c.detail)}")
+    show_checks(checks, out, args.json)
     return 0 if all(c.ok for c in checks) else 1
-
-
-def answer_json(answer: Answer) -> dict[str, object]:
-    """The `--json` shape of an answer: stable keys for scripts and tests."""
-    return {
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "mode": answer.mode,
-        "kind": answer.kind,
-        "query": answer.query,
-        "notice": answer.notice,
-        "citations": [asdict(c) for c in answer.citations],
-        "sentences": [asdict(s) for s in answer.sentences],
-        "left_out": [asdict(s) for s in answer.left_out],
-        "disagreement": answer.disagreement,
-        "confidence": answer.confidence,
-        "passages": [
-            {k: getattr(p, k) for k in ("n", "article_id", "title", "start", "end", "similarity")}
-            for p in answer.passages
-        ],
-        "timings": answer.timings,
-        "usage": answer.usage,
-    }
-
-
-def print_sources(answer: Answer, out: Console) -> None:
-    """`[1] Title — Source, date — the passage, supporting sentence in bold`."""
-    from rag.compose import closest
-
-    if answer.notice:
-        out.print(f"[yellow]{escape(answer.notice)}[/]")
-    shown = answer.citations or ([] if not answer.abstained else closest(answer.passages))
-    if answer.abstained and shown:
-        out.print("Closest passages:")
-    for c in shown:
-        head = " — ".join(x for x in (c.title, ", ".join(y for y in (c.source, c.date) if y)) if x)
-        support = getattr(c, "support", None)
-        if support:
-            a, b = support[0] - c.start, support[1] - c.start
-            body = f"{escape(c.text[:a])}[bold]{escape(c.text[a:b])}[/]{escape(c.text[b:])}"
-        else:
-            body = escape(c.text)
-        out.print(f"[cyan][{c.n}][/] {escape(head)}\n    {body}")
-    for s in answer.sentences:
-        if not s.supported:
-            out.print(f"[red]unsupported:[/] {escape(s.text)} ({escape(s.reason)})")
-    for s in answer.left_out:
-        out.print(f"[dim]left out:[/] {escape(s.text)} ({escape(s.reason)})")
-
-
-REPLACED = "(the words above were not verified and are replaced by:)"
-
-
-def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) -> Answer:
-    """Print status lines and streamed tokens, then the verified answer and its sources.
-
-    Streamed words are the model's draft. When the answer is not made of them (quotes after a
-    deadline or an LLM error, or a refusal) a line says so: a terminal cannot take them back.
-    """
-    from rag.answer import Done, Sources, Status, Token
-    from rag.confidence import in_words
-
-    streamed = False
-    for event in events:
-        if isinstance(event, Status) and not as_json:
-            err_console.print(f"[dim]{escape(event.message)}[/]")
-        elif isinstance(event, Sources) and streamed and not as_json:
-            out.print()  # the model reads more sentences: its next words start a new line
-            streamed = False
-        elif isinstance(event, Token) and not as_json:
-            out.print(escape(event.text), end="")
-            streamed = True
-        elif isinstance(event, Done):
-            if as_json:
-                out.print_json(json.dumps(answer_json(event.answer)))
-            else:
-                if streamed and (event.answer.mode == "extractive" or event.answer.abstained):
-                    out.print(f"\n[dim]{escape(REPLACED)}[/]", end="")
-                out.print(f"\n\n{escape(event.answer.text)}\n")
-                if sure := in_words(event.answer):
-                    out.print(f"[dim]{escape(sure)}[/]\n")
-                print_sources(event.answer, out)
-            return event.answer
-    raise RagError("The answer stream ended early.")
-
-
-def start_model(engine: Engine, err: Console) -> None:
-    """Start the embedded model before the first question, saying whether a running app's
-    model is used or this process loads its own (with its progress on a terminal)."""
-    from rag.embedded import EmbeddedLLM
-
-    llm = engine.llm
-    if not isinstance(llm, EmbeddedLLM):
-        return
-    began = time.monotonic()
-    llm.start_background()
-    with err.status("Loading the model (one time per process)…") as spinner:
-        while llm.status.state == "loading":
-            spinner.update(f"{llm.status.message} {time.monotonic() - began:.0f} s")
-            time.sleep(0.2)
-    took = time.monotonic() - began
-    if llm.status.state == "ready" and llm.shared_by is None:
-        err.print(f"{escape(llm.status.message)} Loaded in {took:.0f} s (one time per process).")
-    else:
-        err.print(escape(llm.status.message))
 
 
 def cmd_ask(args: argparse.Namespace, out: Console) -> int:
@@ -478,7 +257,7 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
     answer_fn, summary = eval_pipeline(
         engine, retrieval_only=args.retrieval_only, top_k=args.top_k or None
     )
-    with Progress(*PROGRESS_COLUMNS, console=err_console) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("Questions", total=len(questions))
         run_dir = evaluation.run_eval(
             questions,
@@ -493,11 +272,7 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     result = json.loads((run_dir / "summary.json").read_text())
-    table = Table("metric", "value")
-    for key, value in result.get("metrics", {}).items():
-        if value is not None:
-            table.add_row(key, f"{value:.3f}")
-    out.print(table)
+    out.print(metrics_table(result.get("metrics", {})))
     out.print(f"report: {run_dir / 'report.html'}")
     return 0
 

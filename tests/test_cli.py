@@ -287,19 +287,6 @@ def test_retrieval_depth_does_not_follow_top_k(built: Built, tmp_path: Path) -> 
     assert summary["metrics"]["hit@5"] > summary["metrics"]["hit@3"]
 
 
-def test_words_of_a_first_try_and_of_reading_on_stay_on_separate_lines() -> None:
-    from rich.console import Console
-
-    from rag.answer import Answer, Done, Sources, Token
-    from rag.cli import show_answer
-
-    buffer = io.StringIO()
-    answer = Answer("q", "q", "The articles do not say.", True, "generated")
-    events = [Sources([]), Token("6,300"), Sources([]), Token("7,400"), Done(answer)]
-    show_answer(iter(events), Console(file=buffer, width=100))
-    assert buffer.getvalue().startswith("6,300\n7,400\n")
-
-
 def test_a_date_that_is_no_date_is_refused(empty_env: Path) -> None:
     """`--since banana` was silently ignored: every article passed the filter."""
     err = io.StringIO()
@@ -375,20 +362,6 @@ def test_ctrl_c_stops_after_the_current_batch_and_a_rerun_finishes(tmp_path: Pat
         out, err = again.communicate(timeout=300)
         assert again.returncode == 0, err
         assert f"added {N_ARTICLES - added}," in out and f"unchanged {added}," in out
-
-
-def test_articles_table_prints_whole_ids_at_80_columns() -> None:
-    from rich.console import Console
-
-    from rag.cli import articles_table
-    from rag.store import StoredArticle
-
-    ids = [f"news-2024-05-01-{'x' * 30}-{i}" for i in range(3)]
-    title = "A rather long title about the regional elections and what the parties promised"
-    rows = [StoredArticle(i, "o", "h", "r", title, "Wire", "2024-05-01", "", "", 4) for i in ids]
-    buffer = io.StringIO()
-    Console(file=buffer, width=80).print(articles_table(rows))
-    assert all(i in buffer.getvalue() for i in ids)  # each on one line, to copy
 
 
 def test_words_streamed_before_a_deadline_are_marked_as_replaced(
