@@ -23,8 +23,8 @@ from quality import SETS, WORK, ours, pick
 
 from rag import answer, verify
 from rag.api import open_engine
-from rag.metrics import paired
 from rag.questions import load_questions, split_key, split_part
+from rag.stats import paired
 
 KEYS = ("strict_accuracy", "wrong_shown", "false_refusal_rate", "correct_refusal_rate")
 

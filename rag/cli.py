@@ -154,7 +154,7 @@ def cmd_doctor(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_ask(args: argparse.Namespace, out: Console) -> int:
     from rag.api import answer_stream, open_engine
-    from rag.store import Filters
+    from rag.filters import Filters
 
     engine = open_engine(settings_from(args))
     start_model(engine, err_console)

@@ -17,21 +17,16 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from rag.citation_metrics import judged_citations
 from rag.citations import Sentence
 from rag.compose import Answer
 from rag.engine import Done, Event, Token
 from rag.errors import RagError
 from rag.judge import Judge
-from rag.metrics import (
-    aggregate,
-    judged_citations,
-    latency_stats,
-    metric_definitions,
-    score_answer,
-    usage_totals,
-)
+from rag.metrics import aggregate, metric_definitions, score_answer
 from rag.questions import Question
 from rag.report import render_report
+from rag.stats import latency_stats, usage_totals
 
 __all__ = [
     "AnswerFn",

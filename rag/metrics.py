@@ -1,70 +1,66 @@
-"""Pure evaluation metrics: answer correctness, retrieval, passages, refusals, citations, cost.
+"""Answer metrics (right, strictly right, refused, conflicts, nuggets) and each answer's scores.
 
-No I/O, so each metric is checkable by hand; a docstring's first line is its report definition.
+Every system's answer text is read the same way, by the scorer alone; `score_answer` adds the
+retrieval and citation metrics of `rag.retrieval_metrics` and `rag.citation_metrics`, and
+`aggregate` averages a run. No I/O, so each metric is checkable by hand; a docstring's first
+line is its report definition.
 """
 
 from __future__ import annotations
 
-import math
-import random
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from rag.answer import Answer
-from rag.citations import Passage, Sentence
-from rag.questions import Evidence, Question
-from rag.text import normalize
+from rag.citation_metrics import (
+    JUDGE_PRECISION_DOC,
+    JUDGE_RECALL_DOC,
+    evidence_precision,
+    evidence_recall,
+    point_support,
+    verifier_flagged,
+)
+from rag.compose import Answer
+from rag.questions import Question
+from rag.retrieval_metrics import (
+    article_ranking,
+    hit_at,
+    mrr,
+    passage_hit_at,
+    passage_mrr,
+    recall_at,
+)
+from rag.stats import latency_stats, usage_totals
+from rag.text import contains, normalize, strip_markers
 
 __all__ = [
     "METRICS",
-    "Paired",
     "aggregate",
-    "article_ranking",
     "best_f1",
     "candidates",
     "conflict_surfaced",
     "correct_refusal",
-    "evidence_precision",
-    "evidence_recall",
     "false_disagreement",
     "false_refusal",
-    "judged_citations",
-    "hit_at",
     "is_correct",
     "is_refusal",
-    "nugget_recall",
-    "paired",
-    "point_support",
-    "latency_stats",
     "metric_definitions",
-    "mrr",
-    "normalize",
-    "passage_hit_at",
-    "passage_mrr",
-    "percentile",
+    "nugget_recall",
     "question_correct",
-    "recall_at",
     "score_answer",
     "score_text",
     "strict_correct",
-    "strip_markers",
     "token_f1",
-    "usage_totals",
-    "verifier_flagged",
     "wrong_shown",
 ]
 
-LATENCY_KEYS = ("retrieve", "first_token", "total")
 HIT_KS = (1, 3, 5)
 
 
 # The scorer's own readings of an answer text, the same for every system it compares: the
-# `[n]` markers it strips, the refusals and disagreements it recognises, the candidate values
-# it counts. None of them asks the pipeline what it meant.
-_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
+# refusals and disagreements it recognises, the candidate values it counts (its `[n]` markers
+# stripped by `rag.text.strip_markers`). None of them asks the pipeline what it meant.
 _REFUSAL = re.compile(
     r"articles do not say|do(?:es)? not (?:say|mention|contain|provide|specify|state|answer)|"
     r"no (?:information|mention)|not (?:mentioned|stated|specified|provided)|cannot answer|"
@@ -74,15 +70,6 @@ _REFUSAL = re.compile(
 )
 _DISAGREE = re.compile(r"disagree|conflicting|contradict", re.IGNORECASE)
 _SEGMENTS = re.compile(r";|\s·\s|\n+|”\s*“")
-
-
-def strip_markers(text: str) -> str:
-    """The text without its citation markers, so '[3]' is never read as the answer '3'.
-
-    >>> strip_markers("Two people died [3][4]. Police came [1, 2].")
-    'Two people died . Police came .'
-    """
-    return " ".join(_MARKERS.sub(" ", text).split())
 
 
 def is_refusal(text: str) -> bool:
@@ -97,19 +84,13 @@ def candidates(text: str) -> list[str]:
     return [part for part in found if part]
 
 
-def _contains(haystack_norm: str, needle: str) -> bool:
-    """True when the normalised needle occurs in the normalised haystack as whole words."""
-    n = normalize(needle)
-    return bool(n) and f" {n} " in f" {haystack_norm} "
-
-
 def is_correct(answer_text: str, q: Question) -> bool:
     """Correct text: markers stripped, it holds an acceptable answer and all answer_all facts."""
     if not q.answers and not q.answer_all:
         return False
     text = normalize(strip_markers(answer_text))
-    any_ok = not q.answers or any(_contains(text, a) for a in q.answers)
-    return any_ok and all(_contains(text, a) for a in q.answer_all)
+    any_ok = not q.answers or any(contains(text, a) for a in q.answers)
+    return any_ok and all(contains(text, a) for a in q.answer_all)
 
 
 def question_correct(q: Question, answer_text: str, abstained: bool) -> bool:
@@ -151,52 +132,6 @@ def best_f1(answer_text: str, q: Question) -> float:
     return max((token_f1(answer_text, g) for g in golds), default=0.0)
 
 
-def article_ranking(chunks: Sequence[Passage]) -> list[str]:
-    """Distinct article ids in the order their first chunk was ranked."""
-    return list(dict.fromkeys(c.article_id for c in chunks))
-
-
-def hit_at(k: int, ranked_article_ids: Sequence[str], gold_ids: Sequence[str]) -> float:
-    """Hit@k: 1 if any of the top-k retrieved article ids is a gold article, else 0."""
-    return 1.0 if set(ranked_article_ids[:k]) & set(gold_ids) else 0.0
-
-
-def recall_at(k: int, ranked_article_ids: Sequence[str], gold_ids: Sequence[str]) -> float:
-    """Recall@k: share of distinct gold articles found among the top-k retrieved (0 if no gold)."""
-    gold = set(gold_ids)
-    return len(gold & set(ranked_article_ids[:k])) / len(gold) if gold else 0.0
-
-
-def mrr(ranked: Sequence[str], gold: Sequence[str], k: int = 10) -> float:
-    """MRR@k: 1/rank of the first gold article within the top k retrieved, 0 if none."""
-    wanted = set(gold)
-    for rank, article_id in enumerate(ranked[:k], 1):
-        if article_id in wanted:
-            return 1.0 / rank
-    return 0.0
-
-
-def _passage_ranks(ranked_texts: Sequence[str], snippets: Sequence[str], k: int) -> list[int]:
-    """1-based ranks (within k) of passages whose text contains some normalised snippet."""
-    ranks = []
-    for rank, text in enumerate(ranked_texts[:k], 1):
-        norm = normalize(text)
-        if any(_contains(norm, s) for s in snippets):
-            ranks.append(rank)
-    return ranks
-
-
-def passage_hit_at(k: int, ranked_texts: Sequence[str], snippets: Sequence[str]) -> float:
-    """Passage hit@k: 1 if one of the top-k passage texts contains a gold snippet (normalised)."""
-    return 1.0 if _passage_ranks(ranked_texts, snippets, k) else 0.0
-
-
-def passage_mrr(ranked_texts: Sequence[str], snippets: Sequence[str], k: int = 10) -> float:
-    """Passage MRR@k: 1/rank of the first passage containing a gold snippet, 0 if none."""
-    ranks = _passage_ranks(ranked_texts, snippets, k)
-    return 1.0 / ranks[0] if ranks else 0.0
-
-
 def correct_refusal(unanswerable: bool, abstained: bool) -> bool:
     """Correct refusal rate: share of unanswerable questions where the answer abstained."""
     return unanswerable and abstained
@@ -205,121 +140,6 @@ def correct_refusal(unanswerable: bool, abstained: bool) -> bool:
 def false_refusal(unanswerable: bool, abstained: bool) -> bool:
     """False refusal rate: share of answerable questions where the answer abstained."""
     return not unanswerable and abstained
-
-
-def _covers(snippet: str, cited: str) -> bool:
-    """Does cited text cover a gold snippet: it contains it, or is a 6+-word part of it?"""
-    a, b = normalize(snippet), normalize(cited)
-    if not a or not b:
-        return False
-    return f" {a} " in f" {b} " or (len(b.split()) >= 6 and f" {b} " in f" {a} ")
-
-
-def evidence_recall(evidence: Sequence[Evidence], cited: Sequence[tuple[str, str]]) -> float | None:
-    """Evidence recall: share of gold snippets (gold articles if no snippet) the citations cover.
-
-    `cited` holds (article id, cited text) per citation; None when there is no gold evidence.
-    """
-    if not evidence:
-        return None
-    found = sum(
-        any(_covers(e.snippet, text) for _, text in cited)
-        if e.snippet
-        else any(article == e.article for article, _ in cited)
-        for e in evidence
-    )
-    return found / len(evidence)
-
-
-def evidence_precision(
-    evidence: Sequence[Evidence], cited: Sequence[tuple[str, str]]
-) -> float | None:
-    """Citation precision (gold): share of citations covering a gold snippet or a gold article.
-
-    Article-only evidence accepts any citation from that article; None without citations.
-    """
-    if not evidence or not cited:
-        return None
-    snippets = [e.snippet for e in evidence if e.snippet]
-    articles = {e.article for e in evidence if not e.snippet}
-    good = sum(
-        article in articles or any(_covers(s, text) for s in snippets) for article, text in cited
-    )
-    return good / len(cited)
-
-
-def verifier_flagged(shown: Sequence[Sentence], left_out: Sequence[Sentence]) -> float | None:
-    """Sentences our verifier flagged: share of the answer's claims it marked or left out.
-
-    A diagnostic of our own verifier, not a citation metric.
-    """
-    total = len(shown) + len(left_out)
-    if not total:
-        return None
-    return (sum(1 for s in shown if not s.supported) + len(left_out)) / total
-
-
-JUDGE_RECALL_DOC = (
-    "Citation recall (judge, ALCE): share of claims entailed by their cited passages together, "
-    "as judged by an independent model."
-)
-JUDGE_PRECISION_DOC = (
-    "Citation precision (judge, ALCE): share of citations needed: the claim is entailed and "
-    "the citation supports it alone or the others do not without it."
-)
-
-
-def judged_citations(
-    claims: Sequence[tuple[str, Sequence[str]]], entails: Callable[[str, str], bool]
-) -> tuple[float | None, float | None]:
-    """(recall, precision) of citations in the ALCE way; `entails(premise, claim)` is the judge.
-
-    `claims` holds each claim with the texts of its citations. None where nothing is defined.
-    """
-    if not claims:
-        return None, None
-    entailed, needed, total = 0, 0, 0
-    for claim, texts in claims:
-        total += len(texts)
-        if not texts or not entails("\n".join(texts), claim):
-            continue
-        entailed += 1
-        if len(texts) == 1:
-            needed += 1
-            continue
-        for i, text in enumerate(texts):
-            rest = "\n".join(t for j, t in enumerate(texts) if j != i)
-            needed += entails(text, claim) or not entails(rest, claim)
-    return entailed / len(claims), (needed / total if total else None)
-
-
-def percentile(values: Sequence[float], p: float) -> float | None:
-    """p-th percentile with linear interpolation between closest ranks (None for no values)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * p / 100
-    low, high = math.floor(pos), math.ceil(pos)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def latency_stats(timings: Sequence[dict[str, float]]) -> dict[str, dict[str, float | None]]:
-    """Latency: p50 and p95 seconds of each timing key ('retrieve', 'first_token', 'total')."""
-    out: dict[str, dict[str, float | None]] = {}
-    for key in LATENCY_KEYS:
-        values = [float(t[key]) for t in timings if isinstance(t.get(key), int | float)]
-        out[key] = {"p50": percentile(values, 50), "p95": percentile(values, 95), "n": len(values)}
-    return out
-
-
-def usage_totals(usages: Sequence[dict[str, int]]) -> dict[str, int]:
-    """Token usage: sums of prompt_tokens and completion_tokens (and other counters)."""
-    totals: dict[str, int] = {"prompt_tokens": 0, "completion_tokens": 0}
-    for usage in usages:
-        for key, value in usage.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                totals[key] = totals.get(key, 0) + int(value)
-    return totals
 
 
 def metric_definitions() -> dict[str, str]:
@@ -381,56 +201,7 @@ def nugget_recall(answer_text: str, nuggets: Sequence[Sequence[str]]) -> float |
     if not nuggets:
         return None
     text = normalize(strip_markers(answer_text))
-    return sum(any(_contains(text, p) for p in nugget) for nugget in nuggets) / len(nuggets)
-
-
-_STOP = frozenset(
-    "about after also and are been before being but can could did does for from had has have "
-    "her his its into more most not other over said says some such than that their them then "
-    "there these they this those through under were what when where which while who whom whose "
-    "why will with would".split()
-)
-
-
-_MONTHS = "january february march april may june july august september october november december"
-_REPORTED = re.compile(r"\(reported ([^)]*)\)")
-
-
-def _dated_by(note: str, dates: Sequence[str]) -> bool:
-    """Is a '(reported 3 May 2024)' note one of the cited articles' ISO dates?
-
-    >>> _dated_by("3 May 2024", ["2024-05-03"]), _dated_by("May 2024", ["2023-05-03"])
-    (True, False)
-    """
-    words = note.lower().replace(",", " ").split()
-    said = {int(w) for w in words if w.isdigit()}
-    said |= {i + 1 for i, m in enumerate(_MONTHS.split()) if m in words}
-    return any(said <= {int(x) for x in re.findall(r"\d+", d[:10])} for d in dates if d)
-
-
-def _supported(point: str, cited: str, dates: Sequence[str] = ()) -> bool:
-    """Does the cited text hold the point's figures and names and most of its content words
-    (a word matches on its first five letters, for inflections)? A '(reported …)' note is
-    held when it is the date of a cited article."""
-    got = normalize(cited).split()
-    have, stems = set(got), {w[:5] for w in got}
-    point = _REPORTED.sub(lambda m: "" if _dated_by(m[1], dates) else m[0], strip_markers(point))
-    words = normalize(point).split()
-    figures = [w for w in words if any(c.isdigit() for c in w)]
-    names = {normalize(m) for m in re.findall(r"(?<=\w )[A-Z][\w’'-]+", point)}
-    content = [w for w in words if len(w) > 2 and w not in _STOP and not w.isdigit()]
-    if any(f not in have for f in figures) or any(n and n[:5] not in stems for n in names):
-        return False
-    return not content or sum(w[:5] in stems for w in content) / len(content) >= 0.6
-
-
-def point_support(points: Sequence[tuple[str, Sequence[str], Sequence[str]]]) -> float | None:
-    """Point support: share of shown points (claims) whose cited sentences hold their figures,
-    names and most content words; a quote counts as supported by what it quotes. Each point is
-    (text, cited sentences, cited articles' dates)."""
-    if not points:
-        return None
-    return sum(bool(t) and _supported(p, " ".join(t), d) for p, t, d in points) / len(points)
+    return sum(any(contains(text, p) for p in nugget) for nugget in nuggets) / len(nuggets)
 
 
 def useful(recall: float, refused: bool) -> bool:
@@ -441,38 +212,6 @@ def useful(recall: float, refused: bool) -> bool:
 def bare_refusal(refused: bool) -> bool:
     """Bare refusals: share of answerable open questions the answer refused."""
     return refused
-
-
-@dataclass(frozen=True)
-class Paired:
-    """A paired comparison of system B against A on the same questions."""
-
-    n: int
-    wins: int
-    losses: int
-    diff: float
-    low: float
-    high: float
-
-    def __str__(self) -> str:
-        return f"{self.diff:+.3f} [{self.low:+.3f}, {self.high:+.3f}] ({self.wins}W/{self.losses}L)"
-
-
-def paired(a: Sequence[float], b: Sequence[float], rounds: int = 2000, seed: int = 0) -> Paired:
-    """Mean of b − a with a 95% paired-bootstrap interval, and the questions b wins and loses.
-
-    >>> str(paired([0, 0, 1, 1], [1, 1, 1, 1]))
-    '+0.500 [+0.000, +1.000] (2W/0L)'
-    """
-    d = [float(y) - float(x) for x, y in zip(a, b, strict=True)]
-    n = len(d)
-    if not n:
-        return Paired(0, 0, 0, 0.0, 0.0, 0.0)
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choices(d, k=n)) / n for _ in range(rounds))
-    low, high = means[int(0.025 * rounds)], means[int(0.975 * rounds) - 1]
-    wins, losses = sum(x > 0 for x in d), sum(x < 0 for x in d)
-    return Paired(n, wins, losses, sum(d) / n, low, high)
 
 
 def score_text(q: Question, text: str) -> dict[str, Any]:

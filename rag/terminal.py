@@ -30,10 +30,11 @@ from rich.text import Text
 from rag.errors import RagError
 
 if TYPE_CHECKING:
-    from rag.answer import Answer, Engine, Event
+    from rag.compose import Answer
     from rag.doctor import Check
+    from rag.engine import Engine, Event
     from rag.indexer import IndexReport, NotIndexed
-    from rag.store import StoredArticle
+    from rag.records import StoredArticle
 
 
 class RateColumn(ProgressColumn):
@@ -233,8 +234,8 @@ def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) ->
     Streamed words are the model's draft. When the answer is not made of them (quotes after a
     deadline or an LLM error, or a refusal) a line says so: a terminal cannot take them back.
     """
-    from rag.answer import Done, Sources, Status, Token
     from rag.confidence import in_words
+    from rag.engine import Done, Sources, Status, Token
 
     streamed = False
     for event in events:

@@ -1,4 +1,5 @@
-"""Text normalisation shared by grading and checking, and the stopwords keyword search drops."""
+"""Text normalisation shared by grading and checking (citation markers stripped, whole-word
+containment), and the stopwords keyword search drops."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ni
 _TENS_RE = re.compile(rf"\b({'|'.join(_TENS)})(?:[\s-]+({'|'.join(_UNITS[1:10])}))?\b")
 _UNITS_RE = re.compile(rf"\b({'|'.join(_UNITS)})\b")
 _ARTICLES = frozenset({"a", "an", "the"})
+# The scorer's reading of `[n]` markers, ranges included: broader than the pipeline's parser.
+_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
 _STOPWORDS = frozenset(
     [
         "a",
@@ -82,6 +85,21 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
     text = re.sub(r"[^\w\s.]|_", " ", text)
     return " ".join(t for t in text.split() if t not in _ARTICLES)
+
+
+def strip_markers(text: str) -> str:
+    """The text without its citation markers, so '[3]' is never read as the answer '3'.
+
+    >>> strip_markers("Two people died [3][4]. Police came [1, 2].")
+    'Two people died . Police came .'
+    """
+    return " ".join(_MARKERS.sub(" ", text).split())
+
+
+def contains(haystack_norm: str, needle: str) -> bool:
+    """True when the normalised needle occurs in the normalised haystack as whole words."""
+    n = normalize(needle)
+    return bool(n) and f" {n} " in f" {haystack_norm} "
 
 
 def strip_stopwords(text: str) -> str:

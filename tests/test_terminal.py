@@ -8,7 +8,8 @@ import io
 def test_words_of_a_first_try_and_of_reading_on_stay_on_separate_lines() -> None:
     from rich.console import Console
 
-    from rag.answer import Answer, Done, Sources, Token
+    from rag.compose import Answer
+    from rag.engine import Done, Sources, Token
     from rag.terminal import show_answer
 
     buffer = io.StringIO()
@@ -21,7 +22,7 @@ def test_words_of_a_first_try_and_of_reading_on_stay_on_separate_lines() -> None
 def test_articles_table_prints_whole_ids_at_80_columns() -> None:
     from rich.console import Console
 
-    from rag.store import StoredArticle
+    from rag.records import StoredArticle
     from rag.terminal import articles_table
 
     ids = [f"news-2024-05-01-{'x' * 30}-{i}" for i in range(3)]
