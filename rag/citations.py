@@ -1,8 +1,8 @@
 """Citation parsing and verification: pure functions over the answer text and its passages.
 
-A claim is supported by a passage when most of its content words are there (or it is close in
-embedding space and shares enough words), every figure and name it states appears in that
-passage, and the passage is about what the question asks (it names the question's names).
+A claim is supported by a passage when most of its content words are there, every figure and
+name it states appears in that passage, and the passage is about what the question asks (it
+names the question's names).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ _STOP = frozenset(
     "while who whom why will with would year years according reported report".split()
 )
 LEXICAL_SUPPORT = 0.6
-LEXICAL_WITH_EMBEDDING = 0.35
-EMBEDDING_SUPPORT = 0.6
 
 
 @dataclass
@@ -152,13 +150,7 @@ def topic_names(question: str, passages: Sequence[Passage]) -> set[str]:
     return {n for n in names(question) if sum(n in t for t in texts) <= len(texts) / 2}
 
 
-def check(
-    claim: str,
-    passage: Passage,
-    question: str,
-    similarity: float = 0.0,
-    topic: set[str] = frozenset(),
-) -> str:
+def check(claim: str, passage: Passage, question: str, topic: set[str] = frozenset()) -> str:
     """Why `passage` does not support `claim` ('' when it does); `topic`: see topic_names."""
     text = fold(passage.text + " " + passage.title)
     missing_figures = figures(claim) - figures(passage.text) - figures(question)
@@ -169,10 +161,7 @@ def check(
         return f"{', '.join(sorted(missing_names))} is not in passage [{passage.n}]"
     if topic and not any(n in text for n in topic):
         return f"passage [{passage.n}] is not about {', '.join(sorted(topic))}"
-    lexical = lexical_support(claim, passage.text)
-    if lexical >= LEXICAL_SUPPORT or (
-        similarity >= EMBEDDING_SUPPORT and lexical >= LEXICAL_WITH_EMBEDDING
-    ):
+    if lexical_support(claim, passage.text) >= LEXICAL_SUPPORT:
         return ""
     return f"passage [{passage.n}] does not say this"
 
@@ -181,22 +170,15 @@ def verify(
     claims: Sequence[tuple[str, list[int]]],
     passages: Sequence[Passage],
     question: str,
-    similarity: Sequence[Sequence[float]] | None = None,
 ) -> list[Sentence]:
     """Judge each claim against its cited passages; attach a citation the model forgot.
-
-    `similarity[i][j]` is the embedding similarity of claim i and passage j (optional).
-    Citation numbers that point at no passage are dropped.
-    """
+    Citation numbers that point at no passage are dropped."""
     by_n = {p.n: j for j, p in enumerate(passages)}
     topic = topic_names(question, passages)
     sentences = []
-    for i, (claim, cited) in enumerate(claims):
-        sims = similarity[i] if similarity else [0.0] * len(passages)
+    for claim, cited in claims:
         valid = [n for n in cited if n in by_n]
-        reasons = {
-            n: check(claim, passages[by_n[n]], question, sims[by_n[n]], topic) for n in valid
-        }
+        reasons = {n: check(claim, passages[by_n[n]], question, topic) for n in valid}
         good = [n for n in valid if not reasons[n]]
         if good:
             sentences.append(Sentence(claim, good))
@@ -204,7 +186,7 @@ def verify(
             reason = "; ".join(reasons[n] for n in valid)
             sentences.append(Sentence(claim, valid, supported=False, reason=reason))
         else:
-            sentences.append(_attach(claim, passages, question, sims, topic))
+            sentences.append(_attach(claim, passages, question, topic))
     return sentences
 
 
@@ -212,7 +194,6 @@ def _attach(
     claim: str,
     passages: Sequence[Passage],
     question: str,
-    sims: Sequence[float],
     topic: set[str],
 ) -> Sentence:
     """An uncited claim: cite the best passage that clearly supports it, else flag it."""
@@ -220,11 +201,11 @@ def _attach(
         return Sentence(claim)
     ranked = sorted(
         range(len(passages)),
-        key=lambda j: (lexical_support(claim, passages[j].text) + sims[j], -j),
+        key=lambda j: (lexical_support(claim, passages[j].text), -j),
         reverse=True,
     )
     for j in ranked[:3]:
-        if not check(claim, passages[j], question, sims[j], topic):
+        if not check(claim, passages[j], question, topic):
             return Sentence(claim, [passages[j].n], attached=True)
     return Sentence(claim, supported=False, reason="no passage supports this")
 
