@@ -6,13 +6,15 @@ come from, and compare with everything on (paired 95% bootstrap).
 Runs through quality.py's recorded model replies (`--replies`), so a rule that acts after the
 model replied is scored on the very same replies; a variant that changes what the model is
 asked (the second look, the early abstention) sends new requests, which are recorded too.
-Each rule is switched off by replacing the module attribute it lives in, for this process only.
+A threshold is switched off through the run's `Tuning` (rag/tuning.py); a rule that is a
+function by replacing the module attribute it lives in, for this process only.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +25,7 @@ from quality import SETS, WORK, ours, pick
 
 from rag import answer, verify
 from rag.api import open_engine
+from rag.engine import Engine
 from rag.questions import load_questions, split_key, split_part
 from rag.stats import paired
 
@@ -32,7 +35,8 @@ KEYS = ("strict_accuracy", "wrong_shown", "false_refusal_rate", "correct_refusal
 def _no_second_look(question, query, raws, engine, found, *rest):  # noqa: ANN001, ANN202
     """The first verdict as it is: nothing more is read when it answers nothing."""
     later = [p for part in found.second for p in part]
-    verdict = answer._verdict(query, raws, found.passages, found, [*later, *found.spare])
+    unread = [*later, *found.spare]
+    verdict = answer._verdict(query, raws, found.passages, found, unread, engine.settings.tuning)
     return answer.answer_from_verdict(question, query, verdict, found.passages)
     yield  # a generator, like the function it stands in for
 
@@ -40,17 +44,29 @@ def _no_second_look(question, query, raws, engine, found, *rest):  # noqa: ANN00
 RULES: dict[str, tuple[str, object, object]] = {
     "repeats the question": ("echoes_question", verify, lambda q, p: False),
     "kind of answer (number, time, person)": ("answer_kind_ok", verify, lambda q, p: True),
-    "sentence coverage 0.15": ("SENTENCE_COVERAGE", verify, 0.0),
     "key-term coverage 0.45 (all coverage gates)": ("coverage", verify, lambda *a: 1.0),
     "rival values from other articles": ("rivals", verify, lambda *a, **k: []),
     "model's sentence shown when it checks": ("claim_ok", verify, lambda *a: "off"),
     "second look": ("_verify_or_read_on", answer, _no_second_look),
 }
+TUNED: dict[str, dict[str, float]] = {  # rules that are a number: the run's Tuning changes
+    "sentence coverage 0.15": {"sentence_coverage": 0.0},
+}
 
 
 @contextlib.contextmanager
-def switched_off(name: str) -> Iterator[None]:
-    """Replace the attribute behind rule `name` for the duration."""
+def switched_off(name: str, engine: Engine) -> Iterator[None]:
+    """Switch rule `name` off for the duration: its Tuning field for this engine, or the
+    module attribute the rule lives in."""
+    if name in TUNED:
+        saved_settings = engine.settings
+        tuning = dataclasses.replace(saved_settings.tuning, **TUNED[name])
+        engine.settings = saved_settings.model_copy(update={"tuning": tuning})
+        try:
+            yield
+        finally:
+            engine.settings = saved_settings
+        return
     attr, module, value = RULES[name]
     saved = getattr(module, attr)
     setattr(module, attr, value)
@@ -79,10 +95,10 @@ def main() -> int:
     run: Callable[[], dict[str, dict]] = lambda: {q.id: ours(engine, q)["metrics"] for q in todo}  # noqa: E731
     base = run()
     rows = []
-    names = args.only.split(",") if args.only else list(RULES)
+    names = args.only.split(",") if args.only else [*RULES, *TUNED]
     for name in names:
         before, started = engine.llm.recorded, time.perf_counter()
-        with switched_off(name):
+        with switched_off(name, engine):
             got = run()
         asked = engine.llm.recorded - before
         cells = []

@@ -70,7 +70,15 @@ def main() -> int:
     parser.add_argument("--max-wrong", type=float, default=0.05)
     parser.add_argument("--wrong-cost", type=float, default=1.0)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--add", default="", help="comma-separated extra signals to try as features"
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated features to fit on (default: all)"
+    )
     args = parser.parse_args()
+    names = tuple(args.only.split(",")) if args.only else FEATURES
+    names += tuple(n for n in args.add.split(",") if n)
     rows = list(json.loads(args.run.read_text())["answers"]["ours"].values())
     # answers the decision reads: with log-probabilities, not a disagreement (shown as it is)
     gated = [
@@ -79,13 +87,14 @@ def main() -> int:
         if r.get("signals")
         and r["signals"].get("has_logprobs", 1.0)
         and not r["signals"].get("disagreement")
+        and all(n in r["signals"] for n in names)
     ]
-    x = np.array([[r["signals"][f] for f in FEATURES] for r in gated], dtype=float)
+    x = np.array([[r["signals"][f] for f in names] for r in gated], dtype=float)
     y = np.array([float(r["metrics"]["strict_accuracy"]) for r in gated])
     folds = np.array([fold_of(r["id"]) for r in gated])
     cv = np.zeros(len(gated))
     for k in range(FOLDS):
-        model = fit_logistic(x[folds != k], y[folds != k], FEATURES)
+        model = fit_logistic(x[folds != k], y[folds != k], names)
         cv[folds == k] = model.scores(x[folds == k])
     probs = {r["id"]: float(p) for r, p in zip(gated, cv, strict=True)}
     print(f"{args.run.name}: {len(rows)} questions, {len(gated)} answer phrases scored, "
@@ -110,6 +119,10 @@ def main() -> int:
     print(f"  wrong shown {paired(base['wrong'], got['wrong'])}")
     print(f"  false refusals {paired(base['false_refusal'], got['false_refusal'])}")
     if args.write:
+        if names != FEATURES:
+            raise SystemExit(
+                "--write ships rag.confidence.FEATURES only: add a feature there first"
+            )
         model = fit_logistic(x, y, FEATURES)
         data = model.to_dict() | {
             "threshold": chosen,

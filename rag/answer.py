@@ -33,7 +33,8 @@ from rag.pace import Pace
 from rag.parts import parts
 from rag.points import decide_points, speaking
 from rag.search import Found, find_passages
-from rag.verify import KEY_TERM_COVERAGE, SECOND_LOOK_COVERAGE, Verdict, decide
+from rag.tuning import Tuning
+from rag.verify import Verdict, decide
 
 
 def _wait_message(
@@ -160,8 +161,8 @@ def _reply(
     raws = yield from _generate(engine, calls, sizes[0], started, timings, constrained, points)
     if points:
         reply = prompt.parse_points("".join(raws[0]))
-        verdict = decide_points(query, reply.points, passages, found.weights)
-        said = speaking(query, passages, found.weights)
+        verdict = decide_points(query, reply.points, passages, found.weights, settings.tuning)
+        said = speaking(query, passages, found.weights, settings.tuning)
         return answer_from_points(question, query, verdict, passages, said), sizes, raws
     if not constrained:
         text = "".join(raws[0]).strip()
@@ -170,10 +171,23 @@ def _reply(
     answer = yield from _verify_or_read_on(question, query, raws, *args)
     if not answer.abstained:
         decision = confidence.shipped() if settings.fitted_decision else None
-        answer = confidence.decided(
-            question, answer, raws, found.retrieved, found.weights, decision
-        )
+        checked = _self_check(engine, query, answer, raws) if settings.self_check else None
+        args = (found.retrieved, found.weights, decision, checked)
+        answer = confidence.decided(question, answer, raws, *args)
     return answer, sizes, raws
+
+
+def _self_check(
+    engine: Engine, question: str, answer: Answer, raws: list[list[str]]
+) -> float | None:
+    """The model's own yes/no on the answer it gave, against the sentences it cites: the
+    probability of yes, or None (a disagreement, a server without log-probabilities)."""
+    if answer.disagreement or not isinstance(engine.llm, EmbeddedLLM):
+        return None
+    phrase, cited = confidence.shown_phrase(answer, raws)
+    request = prompt.check_messages(question, phrase, [p.text for p in cited])
+    body = {"json_schema": prompt.CHECK_SCHEMA, "logprobs": True}
+    return confidence.self_check(list(engine.llm.stream(request, max_tokens=4, extra_body=body)))
 
 
 def _verify_or_read_on(
@@ -192,7 +206,7 @@ def _verify_or_read_on(
     and is asked once more. Appends those requests' replies to `raws`, their sizes to `sizes`."""
     passages = found.passages
     later = [p for part in found.second for p in part]
-    verdict = _verdict(query, raws, passages, found, [*later, *found.spare])
+    verdict = _verdict(query, raws, passages, found, [*later, *found.spare], engine.settings.tuning)
     asked = [q for q, _ in _asked(query, found)]
     todo = [
         (q, shown)
@@ -218,7 +232,7 @@ def _verify_or_read_on(
     raws += more
     unread = [*passages, *found.spare] if len(asked) == 1 else None  # no rivals for a part
     again = {
-        q: _verdict(q, [raw], shown, found, unread, SECOND_LOOK_COVERAGE)
+        q: _verdict(q, [raw], shown, found, unread, engine.settings.tuning, second_look=True)
         for (q, shown), raw in zip(todo, more, strict=True)
     }
     answer = answer_from_verdict(question, query, joined(verdict, asked, again), read)
@@ -282,15 +296,17 @@ def _verdict(
     shown: list[Passage],
     found: Found,
     unread: list[Passage] | None,
-    threshold: float = KEY_TERM_COVERAGE,
+    tuning: Tuning,
+    second_look: bool = False,
 ) -> Verdict:
     """Verify the replies to the question asked over the `shown` sentences (their key-term
-    coverage at least `threshold`); another article's value may also come from `unread` ones
-    (None: no other article's value is looked for)."""
+    coverage at least the tuned share, more on a `second_look`); another article's value may
+    also come from `unread` ones (None: no other article's value is looked for)."""
     reply = prompt.merge([prompt.parse_reply("".join(raw)) for raw in raws])
+    need = tuning.second_look_coverage if second_look else tuning.key_term_coverage
     return decide(
-        query, reply.proposals, reply.sentence, shown, found.weights, threshold,
-        texts=found.texts if unread is not None else None, spare=unread or [],
+        query, reply.proposals, reply.sentence, shown, found.weights, need,
+        texts=found.texts if unread is not None else None, spare=unread or [], tuning=tuning,
     )  # fmt: skip
 
 

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from rag.chunking import sentence_spans
 from rag.records import Hit, StoredArticle
+from rag.tuning import TUNED
 
-TITLE_CREDIT = 0.5  # a question term in the title only, not in the sentence
-MIN_SENTENCE_WORDS = 4
 ANAPHOR = re.compile(
     r"^[\"“]?(he|she|it|they|his|her|its|their|this|that|these|those|the (?:group|company|"
     r"man|woman|agency|department|official|officials|suspect|victim|team|company's))\b",
@@ -46,7 +45,11 @@ def idf(doc_freq: dict[str, int], total: int) -> dict[str, float]:
     }
 
 
-def candidates(hits: Sequence[Hit], articles: dict[str, StoredArticle]) -> list[Candidate]:
+def candidates(
+    hits: Sequence[Hit],
+    articles: dict[str, StoredArticle],
+    min_words: int = TUNED.min_sentence_words,
+) -> list[Candidate]:
     """Every sentence of each hit's chunk plus one sentence beyond either edge, once each."""
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
@@ -61,7 +64,7 @@ def candidates(hits: Sequence[Hit], articles: dict[str, StoredArticle]) -> list[
             continue
         for i in range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(spans))):
             s, e = spans[i]
-            if (article.id, s) in seen or len(article.text[s:e].split()) < MIN_SENTENCE_WORDS:
+            if (article.id, s) in seen or len(article.text[s:e].split()) < min_words:
                 continue
             seen.add((article.id, s))
             similarity = hit.similarity if hit.similarity is not None else 0.0
@@ -74,9 +77,10 @@ def overlap(
     sentence_terms: set[str],
     weights: dict[str, float],
     title_terms: set[str] | frozenset[str] = frozenset(),
+    title_credit: float = TUNED.title_credit,
 ) -> float:
     """Share of the question's IDF mass found in the sentence (0..1); a term found only in the
-    article's title counts `TITLE_CREDIT`, so sentences of one article do not all tie."""
+    article's title counts `title_credit`, so sentences of one article do not all tie."""
     default = max(weights.values(), default=1.0) or 1.0
     total = sum(weights.get(t, default) for t in question_terms)
     if not total:
@@ -84,7 +88,7 @@ def overlap(
     own = question_terms & sentence_terms
     titled = (question_terms & title_terms) - own
     found = sum(weights.get(t, default) for t in own)
-    return (found + TITLE_CREDIT * sum(weights.get(t, default) for t in titled)) / total
+    return (found + title_credit * sum(weights.get(t, default) for t in titled)) / total
 
 
 def previous(c: Candidate, by_end: dict[tuple[str, int], Candidate]) -> Candidate | None:

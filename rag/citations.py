@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.chunking import sentence_spans
+from rag.tuning import TUNED, Tuning
 
 CITATION = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _WORD = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
@@ -25,7 +26,6 @@ _STOP = frozenset(
     "them then there these they this those through to up was we were what when where which "
     "while who whom why will with would year years according reported report".split()
 )
-LEXICAL_SUPPORT = 0.6
 
 
 @dataclass
@@ -150,8 +150,15 @@ def topic_names(question: str, passages: Sequence[Passage]) -> set[str]:
     return {n for n in names(question) if sum(n in t for t in texts) <= len(texts) / 2}
 
 
-def check(claim: str, passage: Passage, question: str, topic: set[str] = frozenset()) -> str:
-    """Why `passage` does not support `claim` ('' when it does); `topic`: see topic_names."""
+def check(
+    claim: str,
+    passage: Passage,
+    question: str,
+    topic: set[str] = frozenset(),
+    needed: float = TUNED.lexical_support,
+) -> str:
+    """Why `passage` does not support `claim` ('' when it does): a figure or name it lacks, not
+    about the `topic` (see topic_names), or under `needed` of the claim's content words."""
     text = fold(passage.text + " " + passage.title)
     missing_figures = figures(claim) - figures(passage.text) - figures(question)
     if missing_figures:
@@ -161,7 +168,7 @@ def check(claim: str, passage: Passage, question: str, topic: set[str] = frozens
         return f"{', '.join(sorted(missing_names))} is not in passage [{passage.n}]"
     if topic and not any(n in text for n in topic):
         return f"passage [{passage.n}] is not about {', '.join(sorted(topic))}"
-    if lexical_support(claim, passage.text) >= LEXICAL_SUPPORT:
+    if lexical_support(claim, passage.text) >= needed:
         return ""
     return f"passage [{passage.n}] does not say this"
 
@@ -170,6 +177,7 @@ def verify(
     claims: Sequence[tuple[str, list[int]]],
     passages: Sequence[Passage],
     question: str,
+    tuning: Tuning = TUNED,
 ) -> list[Sentence]:
     """Judge each claim against its cited passages; attach a citation the model forgot.
     Citation numbers that point at no passage are dropped."""
@@ -178,7 +186,8 @@ def verify(
     sentences = []
     for claim, cited in claims:
         valid = [n for n in cited if n in by_n]
-        reasons = {n: check(claim, passages[by_n[n]], question, topic) for n in valid}
+        needed = tuning.lexical_support
+        reasons = {n: check(claim, passages[by_n[n]], question, topic, needed) for n in valid}
         good = [n for n in valid if not reasons[n]]
         if good:
             sentences.append(Sentence(claim, good))
@@ -186,7 +195,7 @@ def verify(
             reason = "; ".join(reasons[n] for n in valid)
             sentences.append(Sentence(claim, valid, supported=False, reason=reason))
         else:
-            sentences.append(_attach(claim, passages, question, topic))
+            sentences.append(_attach(claim, passages, question, topic, tuning.lexical_support))
     return sentences
 
 
@@ -195,6 +204,7 @@ def _attach(
     passages: Sequence[Passage],
     question: str,
     topic: set[str],
+    needed: float,
 ) -> Sentence:
     """An uncited claim: cite the best passage that clearly supports it, else flag it."""
     if not content_words(claim):
@@ -205,7 +215,7 @@ def _attach(
         reverse=True,
     )
     for j in ranked[:3]:
-        if not check(claim, passages[j], question, topic):
+        if not check(claim, passages[j], question, topic, needed):
             return Sentence(claim, [passages[j].n], attached=True)
     return Sentence(claim, supported=False, reason="no passage supports this")
 

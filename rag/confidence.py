@@ -67,6 +67,32 @@ def phrase_logprobs(raw: Sequence[str], phrase: str) -> list[float]:
     return found
 
 
+def shown_phrase(answer: Answer, raws: Sequence[Sequence[str]]) -> tuple[str, list[Passage]]:
+    """The proposed phrase the answer shows (else its text) and the sentences it cites."""
+    by_n = {p.n: p for p in answer.passages}
+    cited_ns = [n for s in answer.sentences for n in s.citations if n in by_n]
+    proposals = [p for raw in raws for p in parse_reply("".join(raw)).proposals if p.answer]
+    shown = CITATION.sub("", answer.text).lower()
+    phrases = [p.answer for p in proposals if p.answer.lower() in shown] or [answer.text]
+    return phrases[0], [by_n[n] for n in dict.fromkeys(cited_ns)]
+
+
+def self_check(verdict: Sequence[str]) -> float | None:
+    """The probability the model's yes/no check says yes, from the reply's pieces and their
+    log-probabilities (None without them).
+
+    >>> from rag.llm import Piece
+    >>> round(self_check([Piece.of('"no"', [-0.105])]), 2)
+    0.1
+    """
+    said = "".join(verdict).strip('" \n')
+    logprobs = [lp for piece in verdict for lp in getattr(piece, "logprobs", ())]
+    if said not in ("yes", "no") or not logprobs:
+        return None
+    chosen = math.exp(sum(logprobs))
+    return chosen if said == "yes" else 1.0 - chosen
+
+
 def features(
     question: str,
     answer: Answer,
@@ -77,13 +103,9 @@ def features(
     """The FEATURES of a shown answer: its phrase, its cited sentences, the model's replies
     (`raws`), what retrieval found and the question terms' IDF `weights`; None when the
     replies carry no log-probabilities for its phrase."""
-    by_n = {p.n: p for p in answer.passages}
-    cited_ns = [n for s in answer.sentences for n in s.citations if n in by_n]
-    cited: list[Passage] = [by_n[n] for n in dict.fromkeys(cited_ns)]
+    phrase, cited = shown_phrase(answer, raws)
     proposals = [p for raw in raws for p in parse_reply("".join(raw)).proposals if p.answer]
-    shown = CITATION.sub("", answer.text).lower()
-    phrases = [p.answer for p in proposals if p.answer.lower() in shown] or [answer.text]
-    logprobs = [lp for raw in raws for lp in phrase_logprobs(raw, phrases[0])]
+    logprobs = [lp for raw in raws for lp in phrase_logprobs(raw, phrase)]
     if not logprobs:
         return None
     wanted = asked_terms(question, cited)
@@ -95,12 +117,12 @@ def features(
         own,
         max((p.similarity for p in retrieved), default=0.0),
         max((p.similarity for p in cited), default=0.0),
-        1.0 / min(cited_ns, default=math.inf),
+        1.0 / min((p.n for p in cited), default=math.inf),
         float(len({p.article_id for p in cited})),
         float(answer.second_look),
         float(len(proposals)),
-        float(bool(_DIGIT.search(phrases[0]))),
-        math.log(1 + len(phrases[0].split())),
+        float(bool(_DIGIT.search(phrase))),
+        math.log(1 + len(phrase.split())),
     ]
 
 
@@ -119,6 +141,7 @@ def decided(
     retrieved: Sequence[Passage],
     weights: dict[str, float],
     decision: tuple[Logistic, float] | None,
+    checked: float | None = None,
 ) -> Answer:
     """The answer with its signals and, when a decision is given, its probability of being
     right; below the decision's threshold it becomes an abstention that lists the answer under
@@ -130,6 +153,8 @@ def decided(
         return answer
     answer.signals = dict(zip(FEATURES, row, strict=True))
     answer.signals["disagreement"] = float(answer.disagreement)
+    if checked is not None:
+        answer.signals["self_check"] = checked
     if decision is None or answer.disagreement:
         return answer
     model, threshold = decision

@@ -13,11 +13,9 @@ from difflib import SequenceMatcher
 
 from rag.citations import Passage, figures, fold
 from rag.text import normalize, terms
+from rag.tuning import TUNED, Tuning
 from rag.units import VALUE, counted, unit, unit_after
 
-NAME_SIMILARITY = 0.75  # 'Martin Quispe Palomino' / 'Marco Quispe Palomino' is 0.88
-MAX_RIVALS = 2
-MAX_RATIO = 2.0  # two reports of one count: 52 and 46 bases, 10 and 18 dead
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NAME = re.compile(r"[^\W\d_][\w’'-]*")
 _CLOCK = re.compile(r"\s*[ap]\.?m\b\.?", re.IGNORECASE)
@@ -30,13 +28,21 @@ def same_value(a: str, b: str) -> bool:
     return bool(x and y) and (x in y or y in x)
 
 
-def figure_rival(answer: str, said: str, other: str, question: str, strict: bool = False) -> str:
+def figure_rival(
+    answer: str,
+    said: str,
+    other: str,
+    question: str,
+    strict: bool = False,
+    max_ratio: float = TUNED.max_ratio,
+) -> str:
     """The phrase of `other` that gives a different figure for what `answer` counts, or ''.
 
     `said` is the text the answer comes from (for its unit). A figure qualifies when it has
     the answer's unit, or is the only figure `other` states beyond the question's own and no
     noun follows it ('At least 18 were killed'). `strict` (a sentence the model did not
-    read): no years, and the unit must be the answer's own when it has one.
+    read): no years, and the unit must be the answer's own when it has one. Two figures more than
+    `max_ratio` apart count different things.
 
     >>> figure_rival("52", "the VRAEM has 52 bases", "bases went from 78 to 46", "How many bases?")
     'from 78 to 46'
@@ -58,7 +64,7 @@ def figure_rival(answer: str, said: str, other: str, question: str, strict: bool
     if any(value in figures(m["num"]) for m in found):
         return ""  # the other article gives the same figure
     alone = len(found) == 1
-    found = [m for m in found if _close(value, next(iter(figures(m["num"]))))]
+    found = [m for m in found if _close(value, next(iter(figures(m["num"]))), max_ratio)]
     # '52 bases' for 'How many bases…?'; from an unread sentence, the answer's own unit only
     units = own if strict and own else (own | counted(question)) or terms(question)
     for m in found:
@@ -108,8 +114,8 @@ def _runs(text: str) -> list[str]:
     return [" ".join(r) for r in runs if r]
 
 
-def name_rival(answer: str, other: str) -> str:
-    """A name in `other` spelled close to, but not as, a name of the answer, or ''.
+def name_rival(answer: str, other: str, similarity: float = TUNED.name_similarity) -> str:
+    """A name in `other` spelled close to (`similarity`), but not as, a name of the answer, or ''.
 
     >>> name_rival("Martin Quispe Palomino", "another leader, Marco Quispe Palomino, alias")
     'Marco Quispe Palomino'
@@ -123,7 +129,7 @@ def name_rival(answer: str, other: str) -> str:
             words = run.split()
             for i in range(max(len(words) - size + 1, 1)):
                 part = " ".join(words[i : i + size])
-                close = SequenceMatcher(None, fold(name), fold(part)).ratio() >= NAME_SIMILARITY
+                close = SequenceMatcher(None, fold(name), fold(part)).ratio() >= similarity
                 if close and not same_value(part, name):
                     return part
     return ""
@@ -141,7 +147,7 @@ def _states(text: str, phrase: str) -> bool:
     )
 
 
-def _close(a: str, b: str) -> bool:
+def _close(a: str, b: str, max_ratio: float) -> bool:
     """Are two figures near enough to be two reports of one count (10 and 18, not 10 and
     1,800)?"""
     if (":" in a) != (":" in b):
@@ -150,7 +156,7 @@ def _close(a: str, b: str) -> bool:
         x, y = _amount(a), _amount(b)
     except ValueError:
         return False
-    return min(x, y) > 0 and max(x, y) / min(x, y) <= MAX_RATIO
+    return min(x, y) > 0 and max(x, y) / min(x, y) <= max_ratio
 
 
 def _amount(figure: str) -> float:
@@ -166,6 +172,7 @@ def rivals(
     passages: Sequence[Passage],
     texts: Mapping[str, str],
     unread: Collection[int] = (),
+    tuning: Tuning = TUNED,
 ) -> list[tuple[str, int]]:
     """(phrase, sentence id) of other articles' sentences that give another value than
     `answer`, one per article, taken from the passages in the order given (best first); a
@@ -180,12 +187,14 @@ def rivals(
         if p.article_id in seen:
             continue
         strict = p.n in unread
-        phrase = figure_rival(answer, said, p.text, question, strict) if figures(answer) else ""
-        phrase = phrase or (name_rival(answer, p.text) if not figures(answer) else "")
+        if figures(answer):
+            phrase = figure_rival(answer, said, p.text, question, strict, tuning.max_ratio)
+        else:
+            phrase = name_rival(answer, p.text, tuning.name_similarity)
         if not phrase or any(_states(texts.get(a, ""), phrase) for a in own):
             continue
         out.append((phrase, p.n))
         seen.add(p.article_id)
-        if len(out) == MAX_RIVALS:
+        if len(out) == tuning.max_rivals:
             break
     return out

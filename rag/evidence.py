@@ -18,22 +18,21 @@ from rag.logistic import Logistic
 from rag.ranking import features
 from rag.records import Hit, StoredArticle
 from rag.text import terms
+from rag.tuning import TUNED, Tuning
 
-# Weights of the sentence score (tuned on the seed and news dev sets; benchmarks/evidence.py
-# measures how often the answer is among the picked sentences).
-OVERLAP_WEIGHT = 1.0
-RANK_WEIGHT = 0.15
-MAX_SENTENCE_TOKENS = 90
 LINE_TOKENS = 3  # the "[n] " before each sentence
 
 
-def score(cands: Sequence[Candidate], question: str, weights: dict[str, float]) -> list[float]:
+def score(
+    cands: Sequence[Candidate], question: str, weights: dict[str, float], tuning: Tuning = TUNED
+) -> list[float]:
     """One score per candidate: the rare question words it (and its title) holds, plus a
     little for its chunk's rank in retrieval."""
-    wanted = terms(question)
+    wanted, credit = terms(question), tuning.title_credit
     return [
-        OVERLAP_WEIGHT * overlap(wanted, terms(c.text), weights, terms(c.article.title))
-        + RANK_WEIGHT / c.hit_rank
+        tuning.overlap_weight
+        * overlap(wanted, terms(c.text), weights, terms(c.article.title), credit)
+        + tuning.rank_weight / c.hit_rank
         for c in cands
     ]
 
@@ -43,6 +42,7 @@ def pick(
     budget: int,
     header_tokens: Callable[[StoredArticle], int],
     spread: bool = False,
+    tuning: Tuning = TUNED,
 ) -> list[Candidate]:
     """The best-scored candidates whose tokens (plus one header per article) fit in `budget`;
     `spread` takes each article's best in turn (a summary or a list draws on many articles).
@@ -64,7 +64,11 @@ def pick(
         group = [g for g in group if (g.article.id, g.start) not in chosen]
         cost = sum(estimate_tokens(g.text) + LINE_TOKENS for g in group)
         cost += header_tokens(c.article) if c.article.id not in articles else 0
-        if not group or estimate_tokens(c.text) > MAX_SENTENCE_TOKENS or used + cost > budget:
+        if (
+            not group
+            or estimate_tokens(c.text) > tuning.max_sentence_tokens
+            or used + cost > budget
+        ):
             continue
         for g in group:
             chosen[(g.article.id, g.start)] = g
@@ -128,14 +132,15 @@ def scored(
     question: str,
     weights: dict[str, float],
     ranker: Logistic | None = None,
+    tuning: Tuning = TUNED,
 ) -> list[Candidate]:
     """The candidate sentences of the hits, each with its score for the question: the fitted
     `ranker`'s, or question-word overlap plus retrieval rank."""
-    cands = candidates(hits, articles)
+    cands = candidates(hits, articles, tuning.min_sentence_words)
     if ranker is not None:
         values = ranker.scores(features(cands, question, weights))
     else:
-        values = score(cands, question, weights)
+        values = score(cands, question, weights, tuning)
     for c, value in zip(cands, values, strict=True):
         c.score = value
     return cands
@@ -160,6 +165,7 @@ def select_parts(
     header_tokens: Callable[[StoredArticle], int],
     shown: Sequence[Passage] = (),
     spread: bool = False,
+    tuning: Tuning = TUNED,
 ) -> list[list[Passage]]:
     """The evidence for each question part (its scored candidates) not among `shown`, each
     within the whole `budget` since each part is asked in a prompt of its own; numbered
@@ -171,6 +177,7 @@ def select_parts(
             budget,
             header_tokens,
             spread,
+            tuning,
         )
         for cands in parts
     ]

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.citations import Passage, Sentence, check, content_words, fold, verify
-from rag.verify import KEY_TERM_COVERAGE, Proposal, Verdict, asked_terms, coverage
+from rag.tuning import TUNED, Tuning
+from rag.verify import Proposal, Verdict, asked_terms, coverage
 
 QUOTED = 3  # sentences quoted when no point holds but the articles speak to the question
 
@@ -39,15 +40,17 @@ def _opening(text: str, cited: Sequence[Passage], question: str) -> str:
     return "" if word in seen else f"{first.strip(',.:;')} is not in its sentences"
 
 
-def check_point(point: Proposal, passages: Sequence[Passage], question: str) -> Sentence:
+def check_point(
+    point: Proposal, passages: Sequence[Passage], question: str, tuning: Tuning = TUNED
+) -> Sentence:
     """The point as a claim: supported by its cited sentences (alone or together), or by the
     best shown sentence when it cites none, else left out with the reason."""
     text = " ".join(point.answer.split())
     by_n = {p.n: p for p in passages}
     cited = [by_n[n] for n in dict.fromkeys(point.evidence) if n in by_n]
-    claim = verify([(text, [p.n for p in cited])], passages, question)[0]
+    claim = verify([(text, [p.n for p in cited])], passages, question, tuning)[0]
     if not claim.supported and len(cited) > 1:
-        why = check(text, _together(cited), question)
+        why = check(text, _together(cited), question, needed=tuning.lexical_support)
         claim = Sentence(text, [p.n for p in cited], supported=not why, reason=why)
     holding = [by_n[n] for n in claim.citations if n in by_n]
     why = _opening(text, holding, question) if claim.supported else ""
@@ -59,6 +62,7 @@ def decide_points(
     points: Sequence[Proposal],
     passages: Sequence[Passage],
     weights: dict[str, float],
+    tuning: Tuning = TUNED,
 ) -> Verdict:
     """The points that may be shown, and those left out with why."""
     kept: list[Sentence] = []
@@ -67,7 +71,7 @@ def decide_points(
     for point in points:
         if not point.answer.strip():
             continue
-        claim = check_point(point, passages, question)
+        claim = check_point(point, passages, question, tuning)
         words = content_words(claim.text)
         if claim.supported and words and words <= said:
             claim = replace(claim, supported=False, reason="it repeats an earlier point")
@@ -76,7 +80,7 @@ def decide_points(
     by_n = {p.n: p for p in passages}
     cited = [by_n[n] for s in kept for n in s.citations if n in by_n]
     wanted = asked_terms(question, passages)
-    if kept and coverage(wanted, cited, weights) < KEY_TERM_COVERAGE:
+    if kept and coverage(wanted, cited, weights) < tuning.key_term_coverage:
         why = "its sentences are not about what the question asks"
         left_out += [replace(s, supported=False, reason=why) for s in kept]
         kept = []
@@ -84,12 +88,12 @@ def decide_points(
 
 
 def speaking(
-    question: str, passages: Sequence[Passage], weights: dict[str, float]
+    question: str, passages: Sequence[Passage], weights: dict[str, float], tuning: Tuning = TUNED
 ) -> list[Passage]:
     """The best (at most `QUOTED`) sentences that carry the question's key terms, best first:
     what to quote when no point holds; none when the articles do not speak to the question."""
     wanted = asked_terms(question, passages)
     scored = [(coverage(wanted, [p], weights), p.score, -p.n, p) for p in passages]
-    relevant = [t for t in scored if t[0] >= KEY_TERM_COVERAGE]
+    relevant = [t for t in scored if t[0] >= tuning.key_term_coverage]
     relevant.sort(key=lambda t: t[:3], reverse=True)
     return [t[3] for t in relevant[:QUOTED]]

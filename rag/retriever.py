@@ -18,14 +18,7 @@ from rag.embeddings import Embedder
 from rag.filters import Filters
 from rag.records import Hit
 from rag.store import Store
-
-# Fusion weights (tuned on data/eval/news-dev.jsonl, checked on seed.jsonl).
-DENSE_WEIGHT = 0.4
-CHUNK_KEYWORD_WEIGHT = 0.2
-ARTICLE_KEYWORD_WEIGHT = 0.6
-DATE_BOOST = 0.05  # share of the best score added to articles dated in the question's window
-PER_ARTICLE = 2  # chunks per article before any article gives a third
-MAX_PER_ARTICLE = 3
+from rag.tuning import TUNED, Tuning
 
 
 def normalised(scores: Sequence[tuple[str, float]]) -> dict[str, float]:
@@ -47,23 +40,25 @@ def fuse(
     parts: Sequence[tuple[dict[str, float], float]],
     dates: dict[str, str],
     window: tuple[str, str] | None,
+    date_boost: float,
 ) -> list[tuple[str, float]]:
-    """Articles by weighted sum of normalised scores, plus the date lift; best first."""
+    """Articles by weighted sum of normalised scores, plus the date lift (`date_boost` of the
+    best score); best first."""
     total: dict[str, float] = {}
     for scores, weight in parts:
         for key, value in scores.items():
             total[key] = total.get(key, 0.0) + weight * value
     if window and total:
-        lift = DATE_BOOST * max(total.values())
+        lift = date_boost * max(total.values())
         for key in total:
             if in_window(dates.get(key, ""), window):
                 total[key] += lift
     return sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def spread(ranked: Iterable[list[str]], k: int) -> list[str]:
+def spread(ranked: Iterable[list[str]], k: int, tuning: Tuning = TUNED) -> list[str]:
     """Chunk ids from articles' chunk lists (best article first): each article's first
-    PER_ARTICLE chunks, then their next ones; stops reading articles once k are chosen.
+    `per_article` chunks, then their next ones; stops reading articles once k are chosen.
 
     >>> spread([["a1", "a2", "a3"], ["b1"]], 4)
     ['a1', 'a2', 'b1', 'a3']
@@ -71,8 +66,8 @@ def spread(ranked: Iterable[list[str]], k: int) -> list[str]:
     first: list[str] = []
     rest: list[str] = []
     for chunks in ranked:
-        first += chunks[:PER_ARTICLE]
-        rest += chunks[PER_ARTICLE:MAX_PER_ARTICLE]
+        first += chunks[: tuning.per_article]
+        rest += chunks[tuning.per_article : tuning.max_per_article]
         if len(first) >= k:
             break
     return (first + rest)[:k]
@@ -89,6 +84,7 @@ def retrieve(
     filters: Filters | None = None,
     window: tuple[str, str] | None = None,
     timings: dict[str, float] | None = None,
+    tuning: Tuning = TUNED,
 ) -> list[Hit]:
     """Top-k chunks for a query from the best articles; `window` (ISO first, last) lifts
     articles dated inside it; `timings` (if given) receives per-stage seconds."""
@@ -110,19 +106,23 @@ def retrieve(
     chunks = store.chunks(list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in keyword])))
     owner = {cid: c.article_id for cid, c in chunks.items()}
     parts = [
-        (normalised([(owner[c], s) for c, s in dense if c in owner]), DENSE_WEIGHT),
-        (normalised([(owner[c], s) for c, s in keyword if c in owner]), CHUNK_KEYWORD_WEIGHT),
-        (normalised(by_article), ARTICLE_KEYWORD_WEIGHT),
+        (normalised([(owner[c], s) for c, s in dense if c in owner]), tuning.dense_weight),
+        (
+            normalised([(owner[c], s) for c, s in keyword if c in owner]),
+            tuning.chunk_keyword_weight,
+        ),
+        (normalised(by_article), tuning.article_keyword_weight),
     ]
     dates = {a.id: a.date for a in store.articles_by_id({*owner.values(), *dict(by_article)})}
-    ranked = fuse(parts, dates, window)[:k]
+    ranked = fuse(parts, dates, window, tuning.date_boost)[:k]
     per_article: dict[str, list[str]] = {a: [] for a, _ in ranked}
     for cid in _chunk_order(dense, keyword):
         if owner.get(cid) in per_article:
             per_article[owner[cid]].append(cid)
     # an article found by its whole text only shows its best-matching chunks
-    lists = (per_article[a] or store.best_chunks(query, a, MAX_PER_ARTICLE) for a, _ in ranked)
-    chosen = spread(lists, k)
+    most = tuning.max_per_article
+    lists = (per_article[a] or store.best_chunks(query, a, most) for a, _ in ranked)
+    chosen = spread(lists, k, tuning)
     chunks |= store.chunks([c for c in chosen if c not in chunks])
     score = dict(ranked)
     similarity = dict(dense)

@@ -80,6 +80,7 @@ def search_hits(
         filters=filters,
         window=date_window(question, today or date.today().isoformat()),
         timings=timings,
+        tuning=settings.tuning,
     )
 
 
@@ -132,13 +133,15 @@ def find_passages(
     weights = idf(doc_freq, engine.store.count_chunks())
     budget = evidence_budget(settings, query, today, points)
     ranker = ranking.shipped() if settings.learned_ranker else None
-    scored = [evidence.scored(got, articles, q, weights, ranker) for q, got in searches]
-    each = evidence.select_parts(scored, budget, _header_tokens, spread=kind in SPREAD_KINDS)
+    tuning = settings.tuning
+    scored = [evidence.scored(got, articles, q, weights, ranker, tuning) for q, got in searches]
+    spread = kind in SPREAD_KINDS
+    each = evidence.select_parts(scored, budget, _header_tokens, spread=spread, tuning=tuning)
     passages = sorted({p.n: p for group in each for p in group}.values(), key=lambda p: p.n)
     texts = {a.id: a.text for a in articles.values()}
     if points:  # points have no second look and no rival values
         return Found(ranked, passages, weights, texts, candidates=scored[0])
-    second = evidence.select_parts(scored, budget, _header_tokens, shown=passages)
+    second = evidence.select_parts(scored, budget, _header_tokens, shown=passages, tuning=tuning)
     if len(scored) > 1:  # rivals are for a one-part question only
         return Found(ranked, passages, weights, texts, parts=each, second=second)
     spare = evidence.spare(scored[0], passages + second[0])

@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from rag.tuning import Tuning
+
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
@@ -170,10 +172,21 @@ class Settings(BaseSettings):
         description="Abstain when the fitted decision of rag/decision.json"
         " (benchmarks/fit_decision.py) gives an answer phrase a low probability of being right.",
     )
+    self_check: bool = Field(
+        False,
+        description="Ask the model a yes/no check of each answer phrase and record its"
+        " probability with the answer's signals (an experiment for the fitted decision).",
+    )
     abstain_threshold: float = Field(
         0.25,
         description="Best dense similarity below which the answer abstains (calibrated with"
         " benchmarks/calibrate.py on data/eval/seed.jsonl).",
+    )
+    tuning: Tuning = Field(
+        default_factory=Tuning,
+        exclude=True,
+        description="The weights and thresholds answers depend on (rag/tuning.py), for"
+        " experiments in code, not from the environment.",
     )
 
     # Serving

@@ -19,24 +19,9 @@ from rag.citations import Passage, Sentence, figures, fold, names
 from rag.disagree import rivals, same_value
 from rag.parts import parts
 from rag.text import normalize, terms
+from rag.tuning import TUNED, Tuning
 from rag.units import spelled
 
-# Share of the question's IDF mass its evidence sentences must carry: against 0.5, 0.45
-# answered 2 more seed questions, and on the 184 dev questions one more conflict and one
-# fewer correct refusal (README, answer quality).
-KEY_TERM_COVERAGE = 0.45
-# ... and the sentence stating the answer, on its own: switched off, rtqa-dev gained 2 answers
-# and the short set 3 with 2 more wrong ones shown (docs/measurements.md), but a sentence that
-# only sits beside the question's words would then answer, an injected instruction among them.
-SENTENCE_COVERAGE = 0.15
-# ... when the answer comes from the next best sentences, read after the first answered
-# nothing: a lower-ranked sentence needs more of the question (184 dev questions: 0.45 answered
-# 5 unanswerable ones, 0.65 none of them and kept 6 of 7 gains; 0.75 and 0.85 kept fewer).
-SECOND_LOOK_COVERAGE = 0.65
-# ... and (as shares of it) a rival value's sentence, one the model read or one it did not
-# (at 0.75 two seed conflicts went unseen, at 1.0 all three; at 0.5 a false disagreement).
-RIVAL_COVERAGE = 0.5
-SPARE_RIVAL_COVERAGE = 0.6
 QUESTION_TERMS = terms(
     "many much long old often kind type name called happened according say said says tell told"
 )
@@ -135,11 +120,15 @@ def check_proposal(
     proposal: Proposal,
     passages: Sequence[Passage],
     weights: dict[str, float],
-    threshold: float = KEY_TERM_COVERAGE,
+    threshold: float = TUNED.key_term_coverage,
+    tuning: Tuning = TUNED,
 ) -> Checked:
-    """Verify one proposed answer against the numbered sentences it cites; the answer to a
-    two-part question has to answer one of its parts."""
-    checks = [_check(part, proposal, passages, weights, threshold) for part in parts(question)]
+    """Verify one proposed answer against the numbered sentences it cites (their key-term
+    coverage at least `threshold`); the answer to a two-part question has to answer one of its
+    parts."""
+    checks = [
+        _check(part, proposal, passages, weights, threshold, tuning) for part in parts(question)
+    ]
     return next((c for c in checks if c.ok), checks[0])
 
 
@@ -148,7 +137,8 @@ def _check(
     proposal: Proposal,
     passages: Sequence[Passage],
     weights: dict[str, float],
-    threshold: float = KEY_TERM_COVERAGE,
+    threshold: float,
+    tuning: Tuning,
 ) -> Checked:
     """Verify one proposed answer to a one-part question."""
     phrase = " ".join(proposal.answer.split()).strip(" .,;:")
@@ -170,7 +160,7 @@ def _check(
     named = bool(names(phrase)) and not figures(phrase)
     own = max(overlap(wanted, terms(_continued(p, passages, named)), weights) for p in holding)
     context = _with_neighbours(holding, passages)
-    if own < SENTENCE_COVERAGE or coverage(wanted, context, weights) < threshold:
+    if own < tuning.sentence_coverage or coverage(wanted, context, weights) < threshold:
         return Checked(phrase, ids, "its sentences are not about what the question asks")
     return Checked(phrase, ids)
 
@@ -276,16 +266,17 @@ def decide(
     sentence: str,
     passages: Sequence[Passage],
     weights: dict[str, float],
-    threshold: float = KEY_TERM_COVERAGE,
+    threshold: float = TUNED.key_term_coverage,
     texts: Mapping[str, str] | None = None,
     spare: Sequence[Passage] = (),
+    tuning: Tuning = TUNED,
 ) -> Verdict:
     """Check every proposal and the model's sentence; build the claims that may be shown.
 
     `texts` (article id -> text) lets another article's different value for the one thing
     asked, in a shown or a `spare` sentence (one not shown to the model), join the answer as a
     disagreement; the spare sentences it cites come back in `Verdict.added`."""
-    checked = [check_proposal(question, p, passages, weights, threshold) for p in proposals]
+    checked = [check_proposal(question, p, passages, weights, threshold, tuning) for p in proposals]
     left_out = [
         Sentence(c.answer, c.evidence, supported=False, reason=c.reason)
         for c in checked
@@ -295,17 +286,19 @@ def decide(
     if not kept:
         return Verdict([], left_out)
     if len(asked := parts(question)) > 1:
-        return _two_part(asked, kept, left_out, passages, weights, threshold)
+        return _two_part(asked, kept, left_out, passages, weights, threshold, tuning)
     pool = [*passages, *spare]  # what a rival value may cite
     if texts is not None and len(kept) == 1:
         wanted = asked_terms(question, passages)
         best = sorted(passages, key=lambda p: -overlap(wanted, terms(p.text), weights))
         unread = {p.n for p in spare}
-        found = rivals(kept[0].answer, kept[0].evidence, question, [*best, *spare], texts, unread)
+        answer, cited_by = kept[0].answer, kept[0].evidence
+        found = rivals(answer, cited_by, question, [*best, *spare], texts, unread, tuning)
         for phrase, n in found:
             # Its unit or spelling already ties it to the kept answer: less coverage do.
-            share = threshold * (SPARE_RIVAL_COVERAGE if n in unread else RIVAL_COVERAGE)
-            rival = check_proposal(question, Proposal(phrase, [n]), pool, weights, share)
+            rate = tuning.spare_rival_coverage if n in unread else tuning.rival_coverage
+            share = threshold * rate
+            rival = check_proposal(question, Proposal(phrase, [n]), pool, weights, share, tuning)
             kept += [rival] if rival.ok else []
     ids = list(dict.fromkeys(n for k in kept for n in k.evidence))
     if disagreement(kept, pool):
@@ -340,13 +333,14 @@ def _two_part(
     passages: Sequence[Passage],
     weights: dict[str, float],
     threshold: float,
+    tuning: Tuning,
 ) -> Verdict:
     """The answers to a two-part question, one per part, and the parts none answers."""
     unanswered = [
         part
         for part in asked
         if not any(
-            _check(part, Proposal(k.answer, k.evidence), passages, weights, threshold).ok
+            _check(part, Proposal(k.answer, k.evidence), passages, weights, threshold, tuning).ok
             for k in kept
         )
     ]

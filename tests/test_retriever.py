@@ -10,8 +10,9 @@ from helpers import backend_settings, open_store
 
 from rag.filters import Filters
 from rag.indexer import index_paths
-from rag.retriever import MAX_PER_ARTICLE, fuse, normalised, retrieve, spread
+from rag.retriever import fuse, normalised, retrieve, spread
 from rag.store import Store
+from rag.tuning import TUNED
 
 ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 
@@ -20,7 +21,7 @@ def test_a_strong_ranking_is_not_pulled_down_by_a_weak_one() -> None:
     """Keyword is sure of 'k' (far ahead); dense barely prefers 'd': 'k' wins."""
     keyword = normalised([("k", 30.0), ("d", 2.0), ("x", 1.0)])
     dense = normalised([("d", 0.52), ("k", 0.50), ("x", 0.49)])
-    fused = fuse([(dense, 0.4), (keyword, 0.6)], {}, None)
+    fused = fuse([(dense, 0.4), (keyword, 0.6)], {}, None, TUNED.date_boost)
     assert [a for a, _ in fused] == ["k", "d", "x"]
     assert normalised([]) == {} and normalised([("a", 1.0), ("b", 1.0)]) == {"a": 1.0, "b": 1.0}
 
@@ -28,7 +29,7 @@ def test_a_strong_ranking_is_not_pulled_down_by_a_weak_one() -> None:
 def test_the_date_window_lifts_but_never_filters() -> None:
     scores = normalised([("old", 1.0), ("new", 0.99), ("other", 0.0)])
     dates = {"old": "2019-05-01", "new": "2020-05-01", "other": "2020-06-01"}
-    fused = [a for a, _ in fuse([(scores, 1.0)], dates, ("2020-01-01", "2020-12-31"))]
+    fused = [a for a, _ in fuse([(scores, 1.0)], dates, ("2020-01-01", "2020-12-31"), 0.05)]
     assert fused == ["new", "old", "other"]  # lifted past a near tie, nothing dropped
 
 
@@ -61,7 +62,9 @@ def test_articles_come_best_first_with_at_most_three_chunks_each(store: Store) -
     best = {a: max(h.score for h in hits if h.chunk.article_id == a) for a in articles}
     assert [best[a] for a in articles] == sorted(best.values(), reverse=True)
     assert len(articles) == 5  # every bundled article is reached
-    assert max(sum(h.chunk.article_id == a for h in hits) for a in articles) <= MAX_PER_ARTICLE
+    assert (
+        max(sum(h.chunk.article_id == a for h in hits) for a in articles) <= TUNED.max_per_article
+    )
 
 
 def test_an_article_found_by_its_whole_text_shows_its_best_chunks(store: Store) -> None:
