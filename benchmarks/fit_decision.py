@@ -78,7 +78,6 @@ def main() -> int:
     )
     args = parser.parse_args()
     names = tuple(args.only.split(",")) if args.only else FEATURES
-    names += tuple(n for n in args.add.split(",") if n)
     rows = list(json.loads(args.run.read_text())["answers"]["ours"].values())
     # answers the decision reads: with log-probabilities, not a disagreement (shown as it is)
     gated = [

@@ -171,23 +171,8 @@ def _reply(
     answer = yield from _verify_or_read_on(question, query, raws, *args)
     if not answer.abstained:
         decision = confidence.shipped() if settings.fitted_decision else None
-        checked = _self_check(engine, query, answer, raws) if settings.self_check else None
-        args = (found.retrieved, found.weights, decision, checked)
-        answer = confidence.decided(question, answer, raws, *args)
+        answer = confidence.decided(question, answer, raws, decision)
     return answer, sizes, raws
-
-
-def _self_check(
-    engine: Engine, question: str, answer: Answer, raws: list[list[str]]
-) -> float | None:
-    """The model's own yes/no on the answer it gave, against the sentences it cites: the
-    probability of yes, or None (a disagreement, a server without log-probabilities)."""
-    if answer.disagreement or not isinstance(engine.llm, EmbeddedLLM):
-        return None
-    phrase, cited = confidence.shown_phrase(answer, raws)
-    request = prompt.check_messages(question, phrase, [p.text for p in cited])
-    body = {"json_schema": prompt.CHECK_SCHEMA, "logprobs": True}
-    return confidence.self_check(list(engine.llm.stream(request, max_tokens=4, extra_body=body)))
 
 
 def _verify_or_read_on(

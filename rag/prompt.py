@@ -88,18 +88,6 @@ def messages(
     ]
 
 
-CHECK_PROMPT = """You check an answer against sentences from news articles. Reply yes when \
-the sentences say that the answer to the question is the given answer, otherwise no."""
-CHECK_SCHEMA = {"type": "string", "enum": ["yes", "no"]}
-
-
-def check_messages(question: str, phrase: str, sentences: Sequence[str]) -> list[dict[str, str]]:
-    """The model's own yes/no check of an answer phrase against the sentences it cites."""
-    said = "\n".join(" ".join(s.split()) for s in sentences)
-    asked = f"Sentences:\n{said}\nQuestion: {question}\nAnswer: {phrase}\nDo the sentences say so?"
-    return [{"role": "system", "content": CHECK_PROMPT}, {"role": "user", "content": asked}]
-
-
 def answer_schema(ids: Sequence[int]) -> dict[str, Any]:
     """JSON schema of the reply; evidence ids restricted to those shown."""
     evidence = {"type": "array", "items": {"type": "integer", "enum": list(ids)}}

@@ -172,11 +172,6 @@ class Settings(BaseSettings):
         description="Abstain when the fitted decision of rag/decision.json"
         " (benchmarks/fit_decision.py) gives an answer phrase a low probability of being right.",
     )
-    self_check: bool = Field(
-        False,
-        description="Ask the model a yes/no check of each answer phrase and record its"
-        " probability with the answer's signals (an experiment for the fitted decision).",
-    )
     abstain_threshold: float = Field(
         0.25,
         description="Best dense similarity below which the answer abstains (calibrated with"

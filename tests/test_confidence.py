@@ -118,7 +118,7 @@ def test_without_a_decision_or_logprobs_the_answer_is_left_as_it_is() -> None:
     answer = _answer()
     zeros, ones = (0.0,) * len(FEATURES), (1.0,) * len(FEATURES)
     always = (Logistic(FEATURES, zeros, ones, zeros, 0.0), 0.9)  # would refuse any it reads
-    same = decided("q", answer, [["36"]], [], {}, always)  # plain strings: no logprobs
+    same = decided("q", answer, [["36"]], always)  # plain strings: no logprobs
     assert same is answer and same.confidence is None and not same.abstained
 
 
@@ -131,7 +131,7 @@ def test_a_disagreement_is_shown_as_it_is_whatever_its_probability() -> None:
     refuse_all = (Logistic(FEATURES, zeros, ones, zeros, -9.0), 0.5)
     answer = Answer("q", "q", "Sources disagree: 52 [1]; 46 [2].", False, "generated",
                     disagreement=True)  # fmt: skip
-    assert decided("q", answer, [raw], [], {}, refuse_all) is answer
+    assert decided("q", answer, [raw], refuse_all) is answer
     assert not answer.abstained and answer.signals["disagreement"] == 1.0
     single = Answer("q", "q", "52 [1].", False, "generated")
-    assert decided("q", single, [raw], [], {}, refuse_all).abstained
+    assert decided("q", single, [raw], refuse_all).abstained
