@@ -24,6 +24,7 @@ go_offline()  # before gradio, llama-index or transformers are imported
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
+from rag.answering.engine import Engine  # noqa: E402
 from rag.api import index_paths, open_engine  # noqa: E402
 from rag.app import chat, chat_tab, evaluate_tab, library_tab, settings_tab  # noqa: E402
 from rag.app.eval_jobs import Runner  # noqa: E402
@@ -37,7 +38,6 @@ from rag.app.security import (  # noqa: E402
 from rag.app.style import CSS, theme  # noqa: E402
 from rag.chat import Conversations  # noqa: E402
 from rag.embedded import EmbeddedLLM  # noqa: E402
-from rag.engine import Engine  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.index_lock import serve_index, writing  # noqa: E402
 from rag.indexer import IndexReport  # noqa: E402

@@ -23,9 +23,9 @@ from pathlib import Path
 from common import OUT, bench_settings, recorded, table
 from quality import SETS, WORK, ours, pick
 
-from rag import answer, verify
+from rag.answering import answer, verify
+from rag.answering.engine import Engine
 from rag.api import open_engine
-from rag.engine import Engine
 from rag.questions import load_questions, split_key, split_part
 from rag.stats import paired
 

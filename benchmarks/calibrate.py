@@ -10,10 +10,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from rag.engine import Engine
+from rag.answering.engine import Engine
+from rag.answering.search import find_passages
 from rag.indexer import index_paths, open_index
 from rag.questions import load_questions
-from rag.search import find_passages
 from rag.settings import Settings, go_offline
 
 

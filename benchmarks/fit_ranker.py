@@ -6,10 +6,10 @@
 Candidates are the sentences `find_passages` scores for each answerable rtqa-dev question
 (index: benchmarks/out/quality/index-rtqa, built by quality.py --set rtqa). A sentence is a
 positive when it is one of the gold article's and holds an accepted answer. A
-logistic regression (L2, numpy) over `rag.ranking.FEATURES` is fitted with 5 folds grouped
+logistic regression (L2, numpy) over `rag.answering.ranking.FEATURES` is fitted with 5 folds grouped
 by gold article; each held-out question's sentences are then picked within the same prompt
 budget, and the share whose picks hold the answer is compared, paired, with today's
-overlap-and-rank score. `--write` fits on the whole part and writes rag/ranker.json.
+overlap-and-rank score. `--write` fits on the whole part and writes rag/answering/ranker.json.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ import numpy as np
 from common import OUT, bench_settings, fit_logistic, table
 from quality import SETS
 
+from rag.answering.evidence import pick
+from rag.answering.ranking import FEATURES, WEIGHTS_FILE, features, shipped
+from rag.answering.search import _header_tokens, evidence_budget, find_passages
 from rag.api import open_engine
-from rag.evidence import pick
 from rag.metrics import is_correct
 from rag.questions import Question, load_questions, split_key, split_part
-from rag.ranking import FEATURES, WEIGHTS_FILE, features, shipped
-from rag.search import _header_tokens, evidence_budget, find_passages
 from rag.stats import paired
 
 FOLDS = 5
@@ -49,7 +49,9 @@ def fold_of(q: Question) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=["dev", "test"], default="dev")
-    parser.add_argument("--shipped", action="store_true", help="score rag/ranker.json as it is")
+    parser.add_argument(
+        "--shipped", action="store_true", help="score rag/answering/ranker.json as it is"
+    )
     parser.add_argument("--write", action="store_true", help="fit on the part, write the JSON")
     parser.add_argument("--top-k", type=int, help="chunks whose sentences are candidates")
     args = parser.parse_args()

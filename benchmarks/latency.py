@@ -76,8 +76,8 @@ def retrieval_row(name: str, store, qe, settings, queries: list[str]) -> list:  
 
 
 def ours(question: str, engine) -> dict:  # noqa: ANN001
-    from rag.answer import answer_stream
-    from rag.engine import Done, Token
+    from rag.answering.answer import answer_stream
+    from rag.answering.engine import Done, Token
 
     t0 = time.perf_counter()
     ttft = None
@@ -134,10 +134,10 @@ def direct(request: tuple[list[dict], dict], llm, settings) -> dict:  # noqa: AN
 def llm_section(store, qe, index_dir: Path, n_questions: int) -> None:  # noqa: ANN001
     from datetime import date
 
-    from rag import prompt
+    from rag.answering import prompt
+    from rag.answering.engine import Engine
+    from rag.answering.search import find_passages
     from rag.embedded import EmbeddedLLM
-    from rag.engine import Engine
-    from rag.search import find_passages
 
     settings = bench_settings(index_dir, llm_backend="embedded")
     engine = Engine(settings, store, qe, None)

@@ -171,8 +171,8 @@ def pick(questions: list[Question], limit: int | None) -> list[Question]:
 
 def ours(engine, q: Question) -> dict:  # noqa: ANN001
     """Our answer to one question, scored."""
-    from rag.answer import answer_stream
-    from rag.engine import Done, Token
+    from rag.answering.answer import answer_stream
+    from rag.answering.engine import Done, Token
 
     started, first, answer = time.perf_counter(), None, None
     before = getattr(engine.llm, "replayed", 0)
@@ -316,11 +316,11 @@ def main() -> int:
     spec = SETS[args.set]
     systems = set(args.systems.split(","))
 
+    from rag.answering.followup import condense
+    from rag.answering.search import find_passages
     from rag.api import open_engine
-    from rag.chat import condense
     from rag.embeddings import packaged_minilm_path
     from rag.indexer import index_paths, open_index
-    from rag.search import find_passages
 
     questions, errors = load_questions(spec.questions)
     if errors:

@@ -60,10 +60,10 @@ def commit() -> str:
 
 def one(n: int, queries: int, profile: Path | None) -> dict:
     """Build, query and re-index one size in this process; return the measurements."""
-    from rag.engine import Engine
+    from rag.answering.engine import Engine
+    from rag.answering.search import find_passages
     from rag.indexer import index_paths, stamp_for
     from rag.retriever import retrieve
-    from rag.search import find_passages
     from rag.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix=f"rag-scale-{n}-"))

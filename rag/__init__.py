@@ -5,7 +5,7 @@ or the `rag` command do not pay for the whole pipeline.
 
 >>> from rag import Answer, open_engine
 >>> Answer.__module__, open_engine.__module__
-('rag.compose', 'rag.api')
+('rag.answering.compose', 'rag.api')
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ _EXPORTS = {
     "index_paths": "rag.api",
     "ask": "rag.api",
     "answer_stream": "rag.api",
-    "Engine": "rag.answer",
-    "Status": "rag.answer",
-    "Sources": "rag.answer",
-    "Token": "rag.answer",
-    "Done": "rag.answer",
-    "Event": "rag.answer",
-    "Answer": "rag.compose",
+    "Engine": "rag.answering.engine",
+    "Status": "rag.answering.engine",
+    "Sources": "rag.answering.engine",
+    "Token": "rag.answering.engine",
+    "Done": "rag.answering.engine",
+    "Event": "rag.answering.engine",
+    "Answer": "rag.answering.compose",
     "Citation": "rag.citations",
     "Passage": "rag.citations",
     "Sentence": "rag.citations",
     "Settings": "rag.settings",
-    "Filters": "rag.store",
+    "Filters": "rag.filters",
     "IndexReport": "rag.indexer",
     "Progress": "rag.indexer",
     "Skipped": "rag.articles",
@@ -49,11 +49,11 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from rag.answering.compose import Answer
+    from rag.answering.engine import Done, Engine, Event, Sources, Status, Token
     from rag.api import answer_stream, ask, index_paths, open_engine
     from rag.articles import Skipped
     from rag.citations import Citation, Passage, Sentence
-    from rag.compose import Answer
-    from rag.engine import Done, Engine, Event, Sources, Status, Token
     from rag.filters import Filters
     from rag.indexer import IndexReport, Progress
     from rag.settings import Settings

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from rag.answer import answer_stream, ask
+from rag.answering.answer import answer_stream, ask
+from rag.answering.engine import Engine
 from rag.embedded import make_llm
-from rag.engine import Engine
 from rag.indexer import IndexReport, Progress, open_index
 from rag.indexer import index_paths as _index_into
 from rag.settings import Settings, go_offline, load_settings

@@ -17,10 +17,10 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from rag.answering.compose import Answer
+from rag.answering.engine import Done, Event, Token
 from rag.citation_metrics import judged_citations
 from rag.citations import Sentence
-from rag.compose import Answer
-from rag.engine import Done, Event, Token
 from rag.errors import RagError
 from rag.judge import Judge
 from rag.metrics import aggregate, metric_definitions, score_answer

@@ -1,5 +1,6 @@
 """Our answer engine as a llama-index chat engine: follow-ups are searched with the question
-before them (`rag.chat.condense`, no LLM call), each reply is a verified, cited answer."""
+before them (`rag.answering.followup.condense`, no LLM call), each reply is a verified, cited
+answer."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from llama_index.core.chat_engine.types import (
     StreamingAgentChatResponse,
 )
 
-from rag.answer import answer_stream, ask
-from rag.compose import Answer
-from rag.engine import Engine, Event
+from rag.answering.answer import answer_stream, ask
+from rag.answering.compose import Answer
+from rag.answering.engine import Engine, Event
 from rag.filters import Filters
 from rag.llama_index import answer_metadata, cited_nodes, drafts, first_sources, node_of
 

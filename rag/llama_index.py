@@ -27,13 +27,13 @@ from llama_index.core.schema import (
 )
 from pydantic import InstanceOf
 
-from rag.answer import answer_stream, ask
+from rag.answering.answer import answer_stream, ask
+from rag.answering.compose import Answer
+from rag.answering.engine import Done, Engine, Event, Sources, Token
+from rag.answering.search import ranked_chunks, search_hits
 from rag.citations import Citation, Passage
-from rag.compose import Answer
-from rag.engine import Done, Engine, Event, Sources, Token
 from rag.errors import RagError
 from rag.filters import Filters
-from rag.search import ranked_chunks, search_hits
 
 HIDDEN_KEYS = ["n", "article_id", "chunk_id", "url", "start", "end", "support"]
 """Node metadata the LLM and embedders never see: ids, offsets, and URLs (a tracking URL can

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rag.answering.compose import Answer
 from rag.citation_metrics import (
     JUDGE_PRECISION_DOC,
     JUDGE_RECALL_DOC,
@@ -21,7 +22,6 @@ from rag.citation_metrics import (
     point_support,
     verifier_flagged,
 )
-from rag.compose import Answer
 from rag.questions import Question
 from rag.retrieval_metrics import (
     article_ranking,

@@ -164,12 +164,12 @@ class Settings(BaseSettings):
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval.")
     learned_ranker: bool = Field(
         False,
-        description="Rank evidence sentences with the fitted weights of rag/ranker.json"
+        description="Rank evidence sentences with the fitted weights of rag/answering/ranker.json"
         " (benchmarks/fit_ranker.py) instead of question-word overlap and retrieval rank.",
     )
     fitted_decision: bool = Field(
         True,
-        description="Abstain when the fitted decision of rag/decision.json"
+        description="Abstain when the fitted decision of rag/answering/decision.json"
         " (benchmarks/fit_decision.py) gives an answer phrase a low probability of being right.",
     )
     abstain_threshold: float = Field(

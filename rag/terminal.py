@@ -30,9 +30,9 @@ from rich.text import Text
 from rag.errors import RagError
 
 if TYPE_CHECKING:
-    from rag.compose import Answer
+    from rag.answering.compose import Answer
+    from rag.answering.engine import Engine, Event
     from rag.doctor import Check
-    from rag.engine import Engine, Event
     from rag.indexer import IndexReport, NotIndexed
     from rag.records import StoredArticle
 
@@ -202,7 +202,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
 
 def print_sources(answer: Answer, out: Console) -> None:
     """`[1] Title — Source, date — the passage, supporting sentence in bold`."""
-    from rag.compose import closest
+    from rag.answering.compose import closest
 
     if answer.notice:
         out.print(f"[yellow]{escape(answer.notice)}[/]")
@@ -234,8 +234,8 @@ def show_answer(events: Iterator[Event], out: Console, as_json: bool = False) ->
     Streamed words are the model's draft. When the answer is not made of them (quotes after a
     deadline or an LLM error, or a refusal) a line says so: a terminal cannot take them back.
     """
-    from rag.confidence import in_words
-    from rag.engine import Done, Sources, Status, Token
+    from rag.answering.confidence import in_words
+    from rag.answering.engine import Done, Sources, Status, Token
 
     streamed = False
     for event in events:

@@ -11,9 +11,9 @@ from fake_llm import ScriptedLLM
 from fakes import FakeEmbedder
 from helpers import ARTICLES, EVAL_DIR, cite_first_passage
 
+from rag.answering.engine import Engine
 from rag.chat import Conversations
 from rag.embedded import make_llm
-from rag.engine import Engine
 from rag.indexer import index_paths, stamp_for
 from rag.settings import Settings
 from rag.store import Store

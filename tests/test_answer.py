@@ -11,13 +11,13 @@ from fake_llm import free_port
 from fakes import FakeEmbedder
 from helpers import gas_passage, sentence_id
 
-from rag.answer import answer_stream, ask
-from rag.engine import Done, Engine, Sources, Status, Token
+from rag.answering.answer import answer_stream, ask
+from rag.answering.engine import Done, Engine, Sources, Status, Token
+from rag.answering.prompt import SYSTEM_PROMPT
+from rag.answering.search import evidence_budget
 from rag.filters import Filters
 from rag.indexer import index_paths, stamp_for
 from rag.llm import ChatLLM
-from rag.prompt import SYSTEM_PROMPT
-from rag.search import evidence_budget
 from rag.settings import Settings
 from rag.store import Store
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from fake_llm import ScriptedLLM
 from helpers import GAS_QUESTION, cite_first_passage
 
+from rag.answering.engine import Engine
 from rag.app import chat, export, history, render
 from rag.app.render import MARKER_RE
 from rag.chat import Conversations
 from rag.embedded import EmbeddedLLM
-from rag.engine import Engine
 
 
 def run(gen: Iterator[chat.ChatView]) -> list[chat.ChatView]:

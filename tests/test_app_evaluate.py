@@ -13,10 +13,10 @@ from helpers import EVAL_DIR, TagCollector
 
 import ui
 from rag import evaluation
+from rag.answering.engine import Engine
 from rag.app import eval_html, eval_sets, evaluate
 from rag.app.eval_jobs import Job, Runner
 from rag.chat import Conversations
-from rag.engine import Engine
 
 SMALL_SET = [
     '{"id": "k1", "question": "How many natural gas workers were kidnapped in La Convencion?", '

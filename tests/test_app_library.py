@@ -5,9 +5,9 @@ from __future__ import annotations
 from html import unescape
 from pathlib import Path
 
+from rag.answering.engine import Engine
 from rag.app import library
 from rag.articles import Article, load_file
-from rag.engine import Engine
 
 
 def test_sanitize_filename() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from helpers import TagCollector
 
+from rag.answering.compose import Answer, abstention
 from rag.app import library, panels, render
 from rag.citations import Citation, Passage, Sentence
-from rag.compose import Answer, abstention
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> ![i](http://evil.test/x.png)'
 ALLOWED_TAGS = {"div", "p", "a", "span", "q", "mark", "strong", "ul", "li", "details", "summary"}

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from fake_llm import free_port
 
+from rag.answering.engine import Engine
 from rag.app import security
-from rag.engine import Engine
 from rag.errors import ConfigError
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.asks import answer_kind_ok, asking_clause, kind
+from rag.answering.asks import answer_kind_ok, asking_clause, kind
 
 
 def test_number_words_beyond_twelve_answer_how_many() -> None:

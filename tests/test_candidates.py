@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.candidates import candidates
+from rag.answering.candidates import candidates
 from rag.chunking import Chunk
 from rag.records import Hit, StoredArticle
 

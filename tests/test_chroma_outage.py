@@ -17,11 +17,11 @@ from helpers import ARTICLES, cite_first_passage, make_settings, open_store, sna
 from rag_procs import N_ARTICLES, RemoteFake, cli_env, corpus, rag_index
 from test_cli import isolate, run
 
+from rag.answering.engine import Engine
 from rag.app import chat as app_chat
 from rag.chat import Conversations
 from rag.chroma_errors import unreachable_message
 from rag.embeddings import RemoteEmbedder
-from rag.engine import Engine
 from rag.errors import StoreError
 from rag.indexer import index_paths
 from rag.llm import ChatLLM

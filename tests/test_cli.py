@@ -394,9 +394,9 @@ def test_a_cold_embedded_model_says_it_loads_once_per_process(tmp_path: Path) ->
     one-time wait (the stream is closed there, so nothing is loaded)."""
     from fakes import FakeEmbedder
 
-    from rag.answer import answer_stream
+    from rag.answering.answer import answer_stream
+    from rag.answering.engine import Engine, Status
     from rag.embedded import EmbeddedLLM
-    from rag.engine import Engine, Status
     from rag.indexer import index_paths, stamp_for
     from rag.settings import Settings
     from rag.store import Store

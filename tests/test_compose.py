@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from test_citations import passage
 
+from rag.answering.compose import answer_from_verdict, joined
+from rag.answering.verify import Verdict
 from rag.citations import Sentence
-from rag.compose import answer_from_verdict, joined
-from rag.verify import Verdict
 
 FIRST = passage(1, "The armed forces cut their bases in the VRAEM from 78 to 46.")
 NEXT = passage(2, "The VRAEM currently has 52 bases and 8,000 troops.")

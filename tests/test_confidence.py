@@ -13,9 +13,9 @@ from fake_llm import ScriptedLLM
 from fakes import FakeEmbedder
 from helpers import GAS_QUESTION, gas_passage
 
-from rag.answer import ask
-from rag.compose import Answer
-from rag.confidence import (
+from rag.answering.answer import ask
+from rag.answering.compose import Answer
+from rag.answering.confidence import (
     FEATURES,
     WEIGHTS_FILE,
     decided,
@@ -23,8 +23,8 @@ from rag.confidence import (
     phrase_logprobs,
     shipped,
 )
+from rag.answering.engine import Engine
 from rag.embedded import Card, EmbeddedLLM, cards_dir, publish
-from rag.engine import Engine
 from rag.llm import ChatLLM, Piece
 from rag.logistic import Logistic
 from rag.settings import Settings

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from rag.answering.disagree import figure_rival, name_rival, rivals, same_value
+from rag.answering.verify import Proposal, decide
 from rag.citations import Passage
-from rag.disagree import figure_rival, name_rival, rivals, same_value
-from rag.verify import Proposal, decide
 
 WEIGHTS = {"": 0.0}
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import ask
+from rag.answering.answer import ask
+from rag.answering.engine import Engine
 from rag.embedded import EmbeddedLLM
-from rag.engine import Engine
 from rag.indexer import index_paths, open_index
 from rag.settings import Settings
 

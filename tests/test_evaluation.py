@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.answering.compose import Answer
+from rag.answering.engine import Done, Event, Status, Token
 from rag.citations import Citation, Passage, Sentence
-from rag.compose import Answer
-from rag.engine import Done, Event, Status, Token
 from rag.errors import RagError
 from rag.evaluation import compare_runs, read_rows, run_eval
 from rag.questions import Evidence, Question

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from test_candidates import TEXT, article, hit
 
-from rag.candidates import candidates, idf
+from rag.answering.candidates import candidates, idf
+from rag.answering.evidence import pick, score, scored, select, select_parts, spare
 from rag.chunking import estimate_tokens
-from rag.evidence import pick, score, scored, select, select_parts, spare
 from rag.records import StoredArticle
 
 

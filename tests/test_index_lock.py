@@ -18,8 +18,8 @@ from fakes import FakeEmbedder
 from helpers import make_settings, open_store, snapshot, write_article
 from rag_procs import N_ARTICLES, RemoteFake, cli_env, corpus, rag_index
 
+from rag.answering.engine import Engine
 from rag.app import library
-from rag.engine import Engine
 from rag.index_lock import IndexBusy, busy_message, writing
 from rag.indexer import index_paths
 from rag.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.kinds import clip_question, question_kind, wants_points
+from rag.answering.kinds import clip_question, question_kind, wants_points
 
 
 @pytest.mark.parametrize(

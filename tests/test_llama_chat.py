@@ -16,7 +16,7 @@ from llama_index.core.chat_engine.types import (
     StreamingAgentChatResponse,
 )
 
-from rag.engine import Engine
+from rag.answering.engine import Engine
 from rag.llama_chat import CitedChatEngine
 from rag.llm import ChatLLM
 from rag.settings import Settings

@@ -16,7 +16,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from llama_index.core.tools import QueryEngineTool
 from llama_index.llms.openai_like import OpenAILike
 
-from rag.engine import Engine
+from rag.answering.engine import Engine
 from rag.filters import Filters
 from rag.llama_index import ArticleRetriever, CitedQueryEngine, CitedStreamingResponse
 from rag.llm import ChatLLM

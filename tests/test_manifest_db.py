@@ -14,8 +14,8 @@ import pytest
 from fakes import FakeEmbedder
 from helpers import make_settings, open_store, sentences, write_article
 
-from rag.answer import ask
-from rag.engine import Engine
+from rag.answering.answer import ask
+from rag.answering.engine import Engine
 from rag.errors import IndexDamaged
 from rag.indexer import index_paths, repair
 from rag.settings import Settings

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answering.compose import Answer
 from rag.citations import Citation, Passage, Sentence
-from rag.compose import Answer
 from rag.metrics import (
     best_f1,
     correct_refusal,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from test_citations import passage
 
+from rag.answering.compose import answer_from_verdict
+from rag.answering.phrasing import phrased
+from rag.answering.verify import Verdict
 from rag.citations import Passage, Sentence
-from rag.compose import answer_from_verdict
 from rag.metrics import strict_correct
-from rag.phrasing import phrased
 from rag.questions import Question
-from rag.verify import Verdict
 
 GAS = passage(
     3,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from rag.answering.points import check_point, decide_points, speaking
+from rag.answering.verify import Proposal
 from rag.citations import Passage
-from rag.points import check_point, decide_points, speaking
-from rag.verify import Proposal
 
 VALLEY = "The VRAEM is the valley of the Apurimac, Ene and Mantaro rivers in southern Peru."
 COCA = "About 60 percent of the coca grown in Peru comes from the VRAEM, officials say."

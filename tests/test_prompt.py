@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from rag.citations import Passage
-from rag.prompt import (
+from rag.answering.prompt import (
     SYSTEM_PROMPT,
     answer_schema,
     messages,
@@ -12,6 +11,7 @@ from rag.prompt import (
     stream_display,
     user_message,
 )
+from rag.citations import Passage
 
 
 def p(n: int, article: str, text: str) -> Passage:
@@ -41,7 +41,10 @@ def test_schema_allows_only_shown_ids_and_fits_both_server_kinds() -> None:
     schema = answer_schema([1, 4])
     evidence = schema["properties"]["answers"]["items"]["properties"]["evidence"]
     assert evidence["items"]["enum"] == [1, 4]
-    embedded = {"json_schema": answer_schema([1]), "logprobs": True}  # rag.confidence reads them
+    embedded = {
+        "json_schema": answer_schema([1]),
+        "logprobs": True,
+    }  # rag.answering.confidence reads them
     assert request_body([1], embedded=True) == embedded
     remote = request_body([1], embedded=False)["response_format"]
     assert remote["type"] == "json_schema" and remote["json_schema"]["schema"] == answer_schema([1])

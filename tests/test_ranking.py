@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from test_candidates import TEXT, article, hit
 
-from rag.candidates import candidates
-from rag.evidence import scored
+from rag.answering.candidates import candidates
+from rag.answering.evidence import scored
+from rag.answering.ranking import FEATURES, features, shipped
 from rag.logistic import Logistic
-from rag.ranking import FEATURES, features, shipped
 
 QUESTION = "How many gas workers were kidnapped in Cusco?"
 

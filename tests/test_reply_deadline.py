@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fake_llm import ScriptedLLM
 
-from rag.answer import ask
-from rag.engine import Engine
+from rag.answering.answer import ask
+from rag.answering.engine import Engine
 from rag.llm import ChatLLM
 
 ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"

@@ -8,8 +8,8 @@ import io
 def test_words_of_a_first_try_and_of_reading_on_stay_on_separate_lines() -> None:
     from rich.console import Console
 
-    from rag.compose import Answer
-    from rag.engine import Done, Sources, Token
+    from rag.answering.compose import Answer
+    from rag.answering.engine import Done, Sources, Token
     from rag.terminal import show_answer
 
     buffer = io.StringIO()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import ui
+from rag.answering.engine import Engine
 from rag.app import evaluate_tab
 from rag.chat import Conversations
-from rag.engine import Engine
 from rag.errors import ConfigError
 from rag.settings import Settings
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.units import counted, unit_after
+from rag.answering.units import counted, unit_after
 
 
 def test_the_unit_is_the_words_right_after_the_figure() -> None:

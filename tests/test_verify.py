@@ -5,8 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.citations import CITATION, Passage, figures, fold, names
-from rag.verify import (
+from rag.answering.verify import (
     Proposal,
     asked_terms,
     check_proposal,
@@ -15,6 +14,7 @@ from rag.verify import (
     key_terms,
     phrase_in,
 )
+from rag.citations import CITATION, Passage, figures, fold, names
 
 WEIGHTS = {"": 0.0}  # every term counts as rare
 

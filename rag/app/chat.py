@@ -17,12 +17,12 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from rag.answer import answer_stream
+from rag.answering.answer import answer_stream
+from rag.answering.compose import Answer
+from rag.answering.engine import Done, Engine, Sources, Status, Token
 from rag.app import export, panels, render
 from rag.chat import Conversations
-from rag.compose import Answer
 from rag.embedded import EmbeddedLLM
-from rag.engine import Done, Engine, Sources, Status, Token
 from rag.errors import RagError
 from rag.filters import Filters
 

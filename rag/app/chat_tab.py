@@ -12,11 +12,11 @@ from typing import Any
 
 import gradio as gr
 
+from rag.answering.engine import Engine
 from rag.app import chat, history, panels
 from rag.app.chat import ChatView, Session
 from rag.app.settings_tab import Options
 from rag.chat import Conversations
-from rag.engine import Engine
 
 ANSWER_CONCURRENCY_ID = "answer"
 

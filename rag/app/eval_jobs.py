@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.answering.engine import Engine
 from rag.app import eval_html, eval_sets, evaluate
 from rag.app.evaluate import RunView
 from rag.app.render import notice_html
-from rag.engine import Engine
 from rag.errors import EvalFormatError
 from rag.questions import load_questions
 

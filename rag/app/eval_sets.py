@@ -11,9 +11,9 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+from rag.answering.engine import Engine
 from rag.app import eval_html
 from rag.app.render import notice_html
-from rag.engine import Engine
 from rag.errors import EvalFormatError
 from rag.questions import load_questions
 

@@ -26,17 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from rag import evaluation
+from rag.answering.compose import Answer
+from rag.answering.engine import Engine
+from rag.answering.followup import condense
+from rag.answering.search import find_passages
 from rag.api import answer_stream
 from rag.app import eval_html
 from rag.app.eval_sets import resolve_set
 from rag.app.render import notice_html
-from rag.chat import condense
-from rag.compose import Answer
-from rag.engine import Engine
 from rag.errors import EvalFormatError, RagError
 from rag.questions import load_questions
 from rag.report import render_compare
-from rag.search import find_passages
 
 log = logging.getLogger(__name__)
 

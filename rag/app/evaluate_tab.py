@@ -10,11 +10,11 @@ from typing import Any
 
 import gradio as gr
 
+from rag.answering.engine import Engine
 from rag.app import eval_sets, evaluate
 from rag.app.eval_jobs import Runner
 from rag.app.evaluate import RunView
 from rag.app.settings_tab import Options
-from rag.engine import Engine
 
 EVAL_CONCURRENCY_ID = "eval"
 

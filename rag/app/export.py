@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from rag.answering.compose import Answer
 from rag.app.render import MARKER_RE, answer_from_dict, safe_url, snippet, support_sentence
 from rag.citations import Citation
-from rag.compose import Answer
 
 _EXPORTS: Path | None = None
 STEM_CHARS = 40  # an exported file name's length at most, from the first question

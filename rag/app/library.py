@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.answering.engine import Engine
 from rag.api import index_paths
 from rag.app.render import esc, notice_html
 from rag.articles import Article, load_file
 from rag.cleaning import parse_date
-from rag.engine import Engine
 from rag.errors import RagError
 from rag.index_lock import IndexBusy, writing
 from rag.indexer import IndexReport, Progress, not_indexed

@@ -9,9 +9,9 @@ from typing import Any
 
 import gradio as gr
 
+from rag.answering.engine import Engine
 from rag.app import library
 from rag.app.settings_tab import Options
-from rag.engine import Engine
 
 INDEX_CONCURRENCY_ID = "index"
 

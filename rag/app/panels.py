@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rag.answering.compose import Answer
 from rag.app.render import (
     badge,
     esc,
@@ -22,7 +23,6 @@ from rag.app.render import (
     support_sentence,
 )
 from rag.citations import Citation, Passage
-from rag.compose import Answer
 
 BACK_REF = "back"
 

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from rag.answering.compose import QUOTE_LABEL, Answer, closest
+from rag.answering.confidence import in_words
 from rag.citations import Citation, Passage, Sentence
-from rag.compose import QUOTE_LABEL, Answer, closest
-from rag.confidence import in_words
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 REF_RE = re.compile(r"^#?rag-(\d{1,5})-([cp])-(\d{1,3})$")

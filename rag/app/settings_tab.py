@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from rag.answering.engine import Engine
 from rag.app import chat
-from rag.engine import Engine
 
 
 @dataclass

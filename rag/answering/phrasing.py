@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.asks import asking_clause, kind
+from rag.answering.asks import asking_clause, kind
+from rag.answering.parts import parts
+from rag.answering.units import counted
+from rag.answering.verify import claim_ok, phrase_in
 from rag.citations import CITATION, Passage, parse_numbers
 from rag.dates import is_relative
-from rag.parts import parts
 from rag.text import terms
-from rag.units import counted
-from rag.verify import claim_ok, phrase_in
 
 MAX_WORDS = 30  # a cited sentence longer than this is cut to the clause holding the answer
 MIN_WORDS = 12  # ... and the clauses after it, to this many words

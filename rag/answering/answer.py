@@ -1,7 +1,7 @@
 """Answering: retrieve, pick evidence sentences, ask for a constrained reply, verify, stream.
 
-The answer comes as rag/engine.py's events (`Status`, `Sources`, `Token`, `Done`), one stream
-for the app, the CLI and the eval.
+The answer comes as engine.py's events (`Status`, `Sources`, `Token`, `Done`), one stream for
+the app, the CLI and the eval.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from collections.abc import Generator, Iterator
 from datetime import date
 from typing import Any
 
-from rag import confidence, prompt
-from rag.chat import condense
-from rag.chunking import estimate_tokens
-from rag.citations import Passage
-from rag.compose import (
+from rag.answering import confidence, prompt
+from rag.answering.compose import (
     Answer,
     abstention,
     answer_from_points,
@@ -24,17 +21,20 @@ from rag.compose import (
     free_text_answer,
     joined,
 )
+from rag.answering.engine import Done, Engine, Event, Sources, Status, Token
+from rag.answering.followup import condense
+from rag.answering.kinds import POINT_KINDS, clip_question, question_kind, subject
+from rag.answering.pace import Pace
+from rag.answering.parts import parts
+from rag.answering.points import decide_points, speaking
+from rag.answering.search import Found, find_passages
+from rag.answering.verify import Verdict, decide
+from rag.chunking import estimate_tokens
+from rag.citations import Passage
 from rag.embedded import EmbeddedLLM
-from rag.engine import Done, Engine, Event, Sources, Status, Token
 from rag.errors import LLMError
 from rag.filters import Filters
-from rag.kinds import POINT_KINDS, clip_question, question_kind, subject
-from rag.pace import Pace
-from rag.parts import parts
-from rag.points import decide_points, speaking
-from rag.search import Found, find_passages
 from rag.tuning import Tuning
-from rag.verify import Verdict, decide
 
 
 def _wait_message(

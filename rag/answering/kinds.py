@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.parts import parts
+from rag.answering.parts import parts
 
 QuestionKind = Literal[
     "factoid", "definition", "explanation", "event", "summary", "comparison", "list"

@@ -11,11 +11,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rag.answering.compose import Answer
+from rag.answering.pace import Pace
 from rag.citations import Passage
-from rag.compose import Answer
 from rag.embedded import EmbeddedLLM
 from rag.llm import ChatLLM
-from rag.pace import Pace
 from rag.settings import Settings
 from rag.store import Store
 

@@ -3,7 +3,7 @@ as it wrote the phrase, and the fitted decision that turns that into answer-or-a
 
 The weights and the operating point are fitted on rtqa-dev's dev part by
 `benchmarks/fit_decision.py` (cross-validated by quiz week) and shipped in
-`rag/decision.json` with the measurement behind them. Ten more features (coverage,
+`rag/answering/decision.json` with the measurement behind them. Ten more features (coverage,
 similarities, ranks, articles, second look…) were tried and did not pay: on the bundled articles
 they refused right answers the log-probabilities keep (docs/measurements.md). An answer whose
 server sent no log-probabilities (some OpenAI-compatible servers) gets no decision. Pure
@@ -18,10 +18,10 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from rag.answering.compose import Answer, abstention
+from rag.answering.prompt import parse_reply
 from rag.citations import CITATION
-from rag.compose import Answer, abstention
 from rag.logistic import Logistic, load
-from rag.prompt import parse_reply
 
 FEATURES = (
     "logprob_mean",  # mean log-probability of the tokens that wrote the answer phrase
@@ -70,7 +70,7 @@ def features(answer: Answer, raws: Sequence[Sequence[str]]) -> list[float] | Non
 
 @lru_cache(maxsize=1)
 def shipped() -> tuple[Logistic, float] | None:
-    """The fitted decision in rag/decision.json and its operating point (the lowest
+    """The fitted decision in rag/answering/decision.json and its operating point (the lowest
     probability shown), or None when none ships."""
     loaded = load(WEIGHTS_FILE, FEATURES)
     return (loaded[0], float(loaded[1]["threshold"])) if loaded else None

@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from rag.asks import asking_clause
+from rag.answering.asks import asking_clause
+from rag.answering.phrasing import about_time, dated, phrased
+from rag.answering.verify import Verdict
 from rag.citations import (
     CITATION,
     Citation,
@@ -20,8 +22,6 @@ from rag.citations import (
     support_span,
     verify,
 )
-from rag.phrasing import about_time, dated, phrased
-from rag.verify import Verdict
 
 ABSTAIN_TEXT = "The articles do not say."
 QUOTE_LABEL = "The articles say:"
@@ -53,7 +53,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     second_look: bool = False  # the model read the next best sentences once more
-    kind: str = "factoid"  # what the question asks for (rag.kinds): a phrase, or points
+    kind: str = "factoid"  # what the question asks for (rag.answering.kinds): a phrase, or points
     confidence: float | None = None  # the fitted decision's probability that it is right
     signals: dict[str, float] = field(default_factory=dict)  # what that decision read
 

@@ -13,14 +13,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.asks import answer_kind_ok, asking_clause
-from rag.candidates import ANAPHOR, overlap
+from rag.answering.asks import answer_kind_ok, asking_clause
+from rag.answering.candidates import ANAPHOR, overlap
+from rag.answering.disagree import rivals, same_value
+from rag.answering.parts import parts
+from rag.answering.units import spelled
 from rag.citations import Passage, Sentence, figures, fold, names
-from rag.disagree import rivals, same_value
-from rag.parts import parts
 from rag.text import normalize, terms
 from rag.tuning import TUNED, Tuning
-from rag.units import spelled
 
 QUESTION_TERMS = terms(
     "many much long old often kind type name called happened according say said says tell told"

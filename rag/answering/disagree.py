@@ -11,10 +11,10 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from difflib import SequenceMatcher
 
+from rag.answering.units import VALUE, counted, unit, unit_after
 from rag.citations import Passage, figures, fold
 from rag.text import normalize, terms
 from rag.tuning import TUNED, Tuning
-from rag.units import VALUE, counted, unit, unit_after
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NAME = re.compile(r"[^\W\d_][\w’'-]*")

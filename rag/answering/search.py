@@ -7,15 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from rag import evidence, prompt, ranking
-from rag.candidates import Candidate, idf
+from rag.answering import evidence, prompt, ranking
+from rag.answering.candidates import Candidate, idf
+from rag.answering.engine import Engine
+from rag.answering.kinds import POINT_KINDS, SPREAD_KINDS, QuestionKind
+from rag.answering.parts import parts
 from rag.chunking import estimate_tokens
 from rag.citations import Passage
 from rag.dates import date_window
-from rag.engine import Engine
 from rag.filters import Filters
-from rag.kinds import POINT_KINDS, SPREAD_KINDS, QuestionKind
-from rag.parts import parts
 from rag.records import Hit, StoredArticle
 from rag.retriever import retrieve
 from rag.settings import Settings

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from rag.candidates import ANAPHOR, Candidate, candidates, overlap, previous
+from rag.answering.candidates import ANAPHOR, Candidate, candidates, overlap, previous
+from rag.answering.ranking import features
 from rag.chunking import estimate_tokens
 from rag.citations import Passage
 from rag.logistic import Logistic
-from rag.ranking import features
 from rag.records import Hit, StoredArticle
 from rag.text import terms
 from rag.tuning import TUNED, Tuning

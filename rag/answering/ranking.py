@@ -5,7 +5,8 @@ Each candidate sentence gets a few features the pipeline already has (the questi
 words it and its title share, its chunk's retrieval rank and similarity, whether it states the
 kind of thing asked, where it sits in its article). A logistic regression fitted on rtqa-dev's
 gold snippets (`benchmarks/fit_ranker.py`, cross-validated by article) turns them into one
-score; `rag/ranker.json` holds the weights and the measurement behind them. Pure functions.
+score; `rag/answering/ranker.json` holds the weights and the measurement behind them. Pure
+functions.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from rag.asks import kind
-from rag.candidates import Candidate, overlap, previous
+from rag.answering.asks import kind
+from rag.answering.candidates import Candidate, overlap, previous
 from rag.logistic import Logistic, load
 from rag.text import terms
 
@@ -106,6 +107,6 @@ def features(
 
 @lru_cache(maxsize=1)
 def shipped() -> Logistic | None:
-    """The weights shipped in rag/ranker.json (None when there are none)."""
+    """The weights shipped in rag/answering/ranker.json (None when there are none)."""
     loaded = load(WEIGHTS_FILE, FEATURES)
     return loaded[0] if loaded else None

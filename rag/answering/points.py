@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rag.answering.verify import Proposal, Verdict, asked_terms, coverage
 from rag.citations import Passage, Sentence, check, content_words, fold, verify
 from rag.tuning import TUNED, Tuning
-from rag.verify import Proposal, Verdict, asked_terms, coverage
 
 QUOTED = 3  # sentences quoted when no point holds but the articles speak to the question
 
