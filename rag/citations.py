@@ -13,19 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.chunking import sentence_spans
+from rag.text import CLAIM_STOPWORDS, stem
 from rag.tuning import TUNED, Tuning
 
 CITATION = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _WORD = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
 NUMBER = r"\b\d{1,2}:\d\d\b|\d[\d,.]*\d|\d"  # what a figure is; a clock time is one
 _NUMBER = re.compile(NUMBER)
-_STOP = frozenset(
-    "a about after against all also an and any are as at be been before but by can could did "
-    "do does during each for from had has have he her his how i in into is it its more most "
-    "no not of on or other our out over said says she since so some such than that the their "
-    "them then there these they this those through to up was we were what when where which "
-    "while who whom why will with would year years according reported report".split()
-)
 
 
 @dataclass
@@ -76,20 +70,10 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def stem(word: str) -> str:
-    """A crude stem good enough to match 'kidnapped' with 'kidnapping'."""
-    return word[:6] if len(word) > 6 else word.rstrip("s") or word
-
-
 def content_words(text: str) -> set[str]:
     """Stemmed non-stopwords of a text, citation markers removed."""
     words = _WORD.findall(fold(CITATION.sub(" ", text)))
-    return {stem(w) for w in words if w not in _STOP and not w.isdigit()}
-
-
-def loose_words(text: str) -> set[str]:
-    """Content words cut to five letters: 'seized' and 'seizure' meet, for ranking only."""
-    return {w[:5] for w in content_words(text)}
+    return {stem(w) for w in words if w not in CLAIM_STOPWORDS and not w.isdigit()}
 
 
 def figures(text: str) -> set[str]:
@@ -109,7 +93,9 @@ def names(text: str) -> set[str]:
     for s, e in sentence_spans(text):
         words = _WORD.findall(CITATION.sub(" ", text[s:e]))
         found.update(
-            fold(w).removesuffix("'s") for w in words[1:] if w[0].isupper() and fold(w) not in _STOP
+            fold(w).removesuffix("'s")
+            for w in words[1:]
+            if w[0].isupper() and fold(w) not in CLAIM_STOPWORDS
         )
     return found
 

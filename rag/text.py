@@ -1,5 +1,6 @@
-"""Text normalisation shared by grading and checking (citation markers stripped, whole-word
-containment), and the stopwords keyword search drops."""
+"""The text layer: normalisation shared by grading and checking (citation markers stripped,
+whole-word containment), the stopwords keyword search and claim checks drop, and the one
+stemmer every check and the keyword index compare."""
 
 from __future__ import annotations
 
@@ -65,6 +66,16 @@ _STOPWORDS = frozenset(
     ]
 )
 
+# The words a claim's support and a sentence's names ignore: function words and reporting
+# words ('said', 'according'), which every news sentence has.
+CLAIM_STOPWORDS = frozenset(
+    "a about after against all also an and any are as at be been before but by can could did "
+    "do does during each for from had has have he her his how i in into is it its more most "
+    "no not of on or other our out over said says she since so some such than that the their "
+    "them then there these they this those through to up was we were what when where which "
+    "while who whom why will with would year years according reported report".split()
+)
+
 
 def _number_words(match: re.Match[str]) -> str:
     """Replace a matched English number word (0-99) with its digits."""
@@ -119,6 +130,15 @@ def _stemmer() -> Callable[[str], str]:
     return Stemmer.Stemmer("porter").stemWord
 
 
+def stem(word: str) -> str:
+    """A word's Porter stem, the one stem every check and the keyword index compare.
+
+    >>> stem("kidnapping"), stem("kidnapped")
+    ('kidnap', 'kidnap')
+    """
+    return _stemmer()(word)
+
+
 def terms(text: str) -> set[str]:
     """Porter-stemmed, accent-free, stopword-free words: the keyword index's own terms.
 
@@ -127,5 +147,4 @@ def terms(text: str) -> set[str]:
     """
     folded = unicodedata.normalize("NFKD", strip_stopwords(text))
     folded = "".join(c for c in folded if not unicodedata.combining(c))
-    stem = _stemmer()
     return {stem(w) for w in _TERM.findall(folded)}
