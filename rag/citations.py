@@ -8,12 +8,11 @@ names the question's names).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.chunking import sentence_spans
-from rag.text import CLAIM_STOPWORDS, stem
+from rag.text import CLAIM_STOPWORDS, stem, strip_accents
 from rag.tuning import TUNED, Tuning
 
 CITATION = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -66,8 +65,7 @@ class Sentence:
 def fold(text: str) -> str:
     """Lowercase, strip accents and curl apostrophes straight so 'Guzmán’s' matches
     "guzman's"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return strip_accents(text.lower().replace("’", "'"))
 
 
 def content_words(text: str) -> set[str]:

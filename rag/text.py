@@ -85,10 +85,18 @@ def _number_words(match: re.Match[str]) -> str:
     return str(tens + (_UNITS.index(match.group(2)) if match.group(2) else 0))
 
 
+def strip_accents(text: str) -> str:
+    """The text with its accents dropped: 'Guzmán' -> 'Guzman'.
+
+    >>> strip_accents("Guzmán, Cusqueño")
+    'Guzman, Cusqueno'
+    """
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def normalize(text: str) -> str:
     """Lowercase; drop accents, punctuation, a/an/the; '6,300'→'6300', 'six'→'6', %→percent."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = strip_accents(text).lower()
     text = text.replace("%", " percent ").replace("per cent", "percent")
     text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
     text = _TENS_RE.sub(_number_words, text)
@@ -145,6 +153,4 @@ def terms(text: str) -> set[str]:
     >>> sorted(terms("The workers were kidnapped"))
     ['kidnap', 'worker']
     """
-    folded = unicodedata.normalize("NFKD", strip_stopwords(text))
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return {stem(w) for w in _TERM.findall(folded)}
+    return {stem(w) for w in _TERM.findall(strip_accents(strip_stopwords(text)))}
