@@ -233,14 +233,14 @@ def make_judge(args: argparse.Namespace, settings: Settings) -> Judge | None:
 
 
 def cmd_eval(args: argparse.Namespace, out: Console) -> int:
-    from rag import evaluation
+    from rag import evaluation, runs
     from rag.questions import load_questions
     from rag.report import render_compare
 
     if args.target[0] == "compare":
         if len(args.target) != 3:
             raise RagError("usage: rag eval compare RUN_A RUN_B")
-        comparison = evaluation.compare_runs(Path(args.target[1]), Path(args.target[2]))
+        comparison = runs.compare_runs(Path(args.target[1]), Path(args.target[2]))
         out.print(escape(render_compare(comparison)))
         return 0
     if len(args.target) != 1:

@@ -1,7 +1,7 @@
 """Evaluation reports: a self-contained HTML page per run and run-vs-run comparisons.
 
-Works on plain data (the summary dict and results rows written by `rag.evaluation`), so a
-report can be re-rendered from a run directory at any time. Plots are matplotlib PNGs (Agg,
+Works on plain data (the summary dict of `rag.runs` and the results rows of `rag.evaluation`),
+so a report can be re-rendered from a run directory at any time. Plots are matplotlib PNGs (Agg,
 bundled DejaVu font) inlined as base64; every piece of text is HTML-escaped.
 """
 

@@ -12,11 +12,11 @@ from fake_llm import ScriptedLLM
 from helpers import EVAL_DIR, TagCollector
 
 import ui
-from rag import evaluation
 from rag.answering.engine import Engine
 from rag.app import eval_html, eval_sets, evaluate
 from rag.app.eval_jobs import Job, Runner
 from rag.chat import Conversations
+from rag.runs import read_rows
 
 SMALL_SET = [
     '{"id": "k1", "question": "How many natural gas workers were kidnapped in La Convencion?", '
@@ -174,7 +174,7 @@ def test_background_run_reports_eta_cancels_and_resumes(
         wait_until(lambda: not runner.running)
         assert job.state == "cancelled" and job.view is not None and job.view.run_dir
         run_dir = job.view.run_dir
-        kept = len(evaluation.read_rows(run_dir))
+        kept = len(read_rows(run_dir))
         assert 1 <= kept < 8 and "answered are kept" in runner.status_html()
         llm.mode = "ok"
         runner.start("bundled:followups.jsonl", "", False, 2, True)  # resumes the same run
@@ -183,7 +183,7 @@ def test_background_run_reports_eta_cancels_and_resumes(
         llm.mode = "ok"
     assert runner.job is not None and runner.job.state == "finished"
     assert runner.job.view is not None and runner.job.view.run_dir == run_dir
-    assert len(evaluation.read_rows(run_dir)) == 8 and (run_dir / "summary.json").is_file()
+    assert len(read_rows(run_dir)) == 8 and (run_dir / "summary.json").is_file()
     assert run_dir.parent == eval_engine.settings.eval_runs_dir
 
 

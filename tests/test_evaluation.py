@@ -1,4 +1,4 @@
-"""Evaluation runner: results, summaries, escaped reports, error rows, resume, parallel, compare."""
+"""Evaluation runner: results, summaries, escaped reports, error rows, resume, parallel."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ import pytest
 from rag.answering.compose import Answer
 from rag.answering.engine import Done, Event, Status, Token
 from rag.citations import Citation, Passage, Sentence
-from rag.errors import RagError
-from rag.evaluation import compare_runs, read_rows, run_eval
+from rag.evaluation import run_eval
 from rag.questions import Evidence, Question
-from rag.report import render_compare
+from rag.runs import read_rows
 
 A0, A1, A2, A3 = (
     "000_9d6e732136a79e44",
@@ -257,32 +256,6 @@ def test_retrieval_only_skips_answer_metrics(tmp_path: Path) -> None:
     assert summary["metrics"]["evidence_recall"] is None
     assert summary["metrics"]["hit@1"] == pytest.approx(2 / 3)
     assert "retrieval only" in (run_dir / "report.html").read_text(encoding="utf-8")
-
-
-def test_compare_lists_flipped_questions(tmp_path: Path) -> None:
-    def flipped(question: str, history: list[dict], date: str = "") -> Iterator[Event]:
-        yield Done(_script(question, flipped=True))
-
-    a = run_eval(_questions(), fake_answer_fn, tmp_path / "a", name="base", settings_summary={})
-    b = run_eval(_questions(), flipped, tmp_path / "b", name="new", settings_summary={})
-    cmp = compare_runs(a, b)
-    assert cmp["basis"] == "accuracy"
-    assert [i["id"] for i in cmp["right_to_wrong"]] == ["q1"]
-    assert [i["id"] for i in cmp["wrong_to_right"]] == ["q2"]
-    acc = next(m for m in cmp["metrics"] if m["metric"] == "accuracy")
-    assert acc == {"metric": "accuracy", "a": 0.5, "b": 0.5, "delta": 0.0}
-    text = render_compare(cmp)
-    assert "right → wrong (1" in text and "q1: How many workers" in text
-    html_fragment = render_compare(cmp, "html")
-    assert "<table>" in html_fragment and "Gabriel&#x27;s" in html_fragment
-    assert cmp["only_in_a"] == [] and cmp["only_in_b"] == []
-
-
-def test_compare_of_a_folder_without_a_run_says_so(tmp_path: Path) -> None:
-    a = run_eval(_questions(), fake_answer_fn, tmp_path / "a", name="base", settings_summary={})
-    with pytest.raises(RagError, match="holds no evaluation run"):
-        compare_runs(a, tmp_path / "runs" / "seed-off*")
-    assert not (tmp_path / "runs").exists()  # nothing written where no run is
 
 
 def test_question_date_reaches_the_answer_fn(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag import evaluation
+from rag import evaluation, runs
 from rag.answering.compose import Answer
 from rag.answering.engine import Engine
 from rag.answering.followup import condense
@@ -120,14 +120,14 @@ def download_copy(run_dir: Path) -> Path:
     if _DOWNLOADS is None or not _DOWNLOADS.is_dir():
         _DOWNLOADS = Path(tempfile.mkdtemp(prefix="rag-reports-"))
     target = _DOWNLOADS / f"{run_dir.name}-report.html"
-    shutil.copyfile(run_dir / evaluation.REPORT, target)
+    shutil.copyfile(run_dir / runs.REPORT, target)
     return target
 
 
 def run_view(run_dir: Path, status: str = "") -> RunView:
     """The results of a finished run, read back from its directory."""
-    summary = json.loads((run_dir / evaluation.SUMMARY).read_text(encoding="utf-8"))
-    report = (run_dir / evaluation.REPORT).read_text(encoding="utf-8")
+    summary = json.loads((run_dir / runs.SUMMARY).read_text(encoding="utf-8"))
+    report = (run_dir / runs.REPORT).read_text(encoding="utf-8")
     return RunView(
         status,
         eval_html.eval_summary_html(summary),
@@ -203,7 +203,7 @@ def evaluate(
         )
     except RagError as err:
         return RunView(described + notice_html(str(err)), "", "", None, None)
-    if not (run_dir / evaluation.SUMMARY).is_file():
+    if not (run_dir / runs.SUMMARY).is_file():
         return RunView(described, "", "", None, run_dir, cancelled=True)
     status = eval_html.eval_set_html(f"Finished {run_dir.name}", counts, errors)
     return run_view(run_dir, status)
@@ -214,10 +214,8 @@ def _run_dirs(engine: Engine) -> list[Path]:
     root = runs_dir(engine)
     if not root.is_dir():
         return []
-    done = [p for p in root.iterdir() if (p / evaluation.SUMMARY).is_file()]
-    return sorted(
-        done, key=lambda p: ((p / evaluation.SUMMARY).stat().st_mtime, p.name), reverse=True
-    )
+    done = [p for p in root.iterdir() if (p / runs.SUMMARY).is_file()]
+    return sorted(done, key=lambda p: ((p / runs.SUMMARY).stat().st_mtime, p.name), reverse=True)
 
 
 def newest_run(engine: Engine) -> Path | None:
@@ -232,7 +230,7 @@ def run_choices(engine: Engine) -> list[tuple[str, str]]:
     choices = []
     for run_dir in _run_dirs(engine):
         try:
-            summary = json.loads((run_dir / evaluation.SUMMARY).read_text(encoding="utf-8"))
+            summary = json.loads((run_dir / runs.SUMMARY).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         metrics = summary.get("metrics", {})
@@ -257,7 +255,7 @@ def resolve_run(engine: Engine, name: str | None) -> Path | None:
     if not name or name != Path(name).name or name.startswith("."):
         return None
     path = runs_dir(engine) / name
-    return path if (path / evaluation.SUMMARY).is_file() else None
+    return path if (path / runs.SUMMARY).is_file() else None
 
 
 def open_run(engine: Engine, name: str | None) -> RunView:
@@ -271,7 +269,7 @@ def compare(engine: Engine, a: str | None, b: str | None) -> str:
     run_a, run_b = resolve_run(engine, a), resolve_run(engine, b)
     if run_a is None or run_b is None:
         return notice_html("Choose two finished runs to compare.")
-    comparison = evaluation.compare_runs(run_a, run_b)
+    comparison = runs.compare_runs(run_a, run_b)
     for side in ("a", "b"):  # show run names, not where the server keeps them
         comparison[side]["run_dir"] = Path(comparison[side]["run_dir"]).name
     return f'<div class="rag-compare">{render_compare(comparison, fmt="html")}</div>'
