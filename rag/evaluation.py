@@ -22,11 +22,11 @@ from rag.questions import Question
 from rag.runs import (
     RESULTS,
     RUN_META,
-    _is_run_dir,
-    _new_run_dir,
-    _now,
-    _read_meta,
-    _repair_results,
+    is_run_dir,
+    new_run_dir,
+    read_meta,
+    repair_results,
+    timestamp,
     write_summary,
 )
 
@@ -96,7 +96,7 @@ def _row(q: Question, answer: Answer, error: str, retrieval_only: bool) -> dict:
         "usage": answer.usage,
         "metrics": score_answer(q, answer, retrieval_only=retrieval_only),
         "error": error or None,
-        "finished": _now(),
+        "finished": timestamp(),
     }
 
 
@@ -177,13 +177,13 @@ def run_eval(
     if resume is not None:
         run_dir = Path(resume)
         run_dir.mkdir(parents=True, exist_ok=True)
-    elif _is_run_dir(out_dir):
+    elif is_run_dir(out_dir):
         run_dir = out_dir
     else:
-        run_dir = _new_run_dir(out_dir, name)
-    meta = _read_meta(run_dir)
+        run_dir = new_run_dir(out_dir, name)
+    meta = read_meta(run_dir)
     meta.setdefault("name", name)
-    meta.setdefault("started", _now())
+    meta.setdefault("started", timestamp())
     meta["retrieval_only"] = retrieval_only
     meta["settings"] = settings_summary
     if judge is not None:
@@ -191,7 +191,7 @@ def run_eval(
     meta["order"] = list(dict.fromkeys([*meta.get("order", []), *(q.id for q in questions)]))
     (run_dir / RUN_META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
 
-    done_rows = _repair_results(run_dir)
+    done_rows = repair_results(run_dir)
     if judge is not None:
         judge.open_cache(run_dir)
         _judge_finished(run_dir, done_rows, judge)

@@ -29,23 +29,23 @@ REPORT = "report.html"
 RUN_META = "run.json"
 
 
-def _now() -> str:
+def timestamp() -> str:
     """Local time as ISO 8601 with offset, to the second."""
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def _read_meta(run_dir: Path) -> dict:
+def read_meta(run_dir: Path) -> dict:
     """A run's run.json (name, start time, settings, question order), or {} when missing."""
     path = run_dir / RUN_META
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def _is_run_dir(path: Path) -> bool:
+def is_run_dir(path: Path) -> bool:
     """True for a directory a previous run_eval created."""
     return (path / RUN_META).is_file() or (path / RESULTS).is_file()
 
 
-def _new_run_dir(out_dir: Path, name: str) -> Path:
+def new_run_dir(out_dir: Path, name: str) -> Path:
     """`out_dir/<YYYYmmdd-HHMMSS>-<name>`, made unique with a suffix if needed."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
     base = out_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{safe}"
@@ -72,7 +72,7 @@ def read_rows(run_dir: Path) -> list[dict]:
     return rows
 
 
-def _repair_results(run_dir: Path) -> list[dict]:
+def repair_results(run_dir: Path) -> list[dict]:
     """Read the finished rows and rewrite the file if a killed run left a broken last line."""
     path = run_dir / RESULTS
     rows = read_rows(run_dir)
@@ -94,7 +94,7 @@ def summarize(rows: Sequence[dict], meta: dict) -> dict:
     return {
         "name": meta.get("name", ""),
         "started": meta.get("started", ""),
-        "finished": _now(),
+        "finished": timestamp(),
         "retrieval_only": bool(meta.get("retrieval_only")),
         "settings": meta.get("settings", {}),
         "rank_depth": meta.get("settings", {}).get("rank_depth"),
@@ -118,7 +118,7 @@ def _ordered_rows(run_dir: Path, order: Sequence[str] = ()) -> list[dict]:
     """A run's rows, one per id (the last wins), in question-set order (given or from run.json)."""
     by_id = {row["id"]: row for row in read_rows(run_dir)}
     if not order:
-        order = _read_meta(Path(run_dir)).get("order", [])
+        order = read_meta(Path(run_dir)).get("order", [])
     position = {qid: i for i, qid in enumerate(order)}
     return sorted(by_id.values(), key=lambda r: position.get(r["id"], len(position)))
 
@@ -126,7 +126,7 @@ def _ordered_rows(run_dir: Path, order: Sequence[str] = ()) -> list[dict]:
 def write_summary(run_dir: Path, order: Sequence[str] = ()) -> dict:
     """(Re)compute summary.json and report.html from a run's results.jsonl; returns the summary."""
     run_dir = Path(run_dir)
-    meta = _read_meta(run_dir)
+    meta = read_meta(run_dir)
     rows = _ordered_rows(run_dir, order)
     summary = summarize(rows, meta)
     summary["run_dir"] = str(run_dir)
