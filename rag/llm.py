@@ -7,10 +7,9 @@ server that client points at when the model runs on this machine.
 from __future__ import annotations
 
 import json
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import openai
 
+from rag.deadline import Expired, Pump
 from rag.errors import LLMError
 
 DEFAULT_DEADLINE = 120.0  # wall-clock seconds for one whole reply (Settings.llm_deadline)
@@ -200,13 +200,13 @@ class ChatLLM(Streaming):
             deadline_at=time.monotonic() + seconds,
             read_timeout=max(0.1, min(self.timeout, seconds)),
         )
-        pump = _Pump(lambda stop: self._reply(request, stop))
+        pump = Pump(lambda stop: self._reply(request, stop))
         received = 0
         try:
             for piece in pump.pieces(request.deadline_at):
                 received += len(piece)
                 yield piece
-        except _Expired:
+        except Expired:
             got = f"{received:,} characters arrived" if received else "nothing arrived"
             raise LLMError(
                 f"The LLM sent no complete answer within {seconds:g} s ({got})."
@@ -324,53 +324,6 @@ class _Request:
     extra_body: dict[str, Any] | None
     deadline_at: float
     read_timeout: float
-
-
-class _Expired(Exception):
-    """The deadline passed before the reply was complete."""
-
-
-class _Pump:
-    """Runs a blocking reply generator in a daemon thread, so the caller can wait with a
-    wall-clock deadline however the HTTP client blocks (connect, retries, slow reads)."""
-
-    def __init__(self, produce: Callable[[threading.Event], Iterator[str]]) -> None:
-        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(produce,), name="llm-reply", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, produce: Callable[[threading.Event], Iterator[str]]) -> None:
-        try:
-            for piece in produce(self._stop):
-                if self._stop.is_set():
-                    return
-                self._queue.put(("piece", piece))
-            self._queue.put(("end", None))
-        except BaseException as err:  # handed to the caller's thread
-            self._queue.put(("error", err))
-
-    def pieces(self, deadline_at: float) -> Iterator[str]:
-        """The produced pieces; the producer's exception re-raised; _Expired at the deadline."""
-        while True:
-            remaining = deadline_at - time.monotonic()
-            if remaining <= 0:
-                raise _Expired
-            try:
-                kind, value = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                raise _Expired from None
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-
-    def stop(self) -> None:
-        """Tell the producer to stop reading (it ends at its next piece or read timeout)."""
-        self._stop.set()
 
 
 __all__ = ["ChatLLM", "LLMStatus", "Piece", "Streaming", "reply_char_cap"]
