@@ -18,12 +18,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from rag.errors import ConfigError, LLMError
-from rag.llm import ChatLLM, LLMStatus, Streaming
+from rag.llm import ChatLLM, LLMStatus, Streaming, StreamOptions
 from rag.packaged_model import PACKAGED_MODEL_FILE, assemble_packaged_model
 from rag.settings import Settings
 
@@ -255,24 +255,12 @@ class EmbeddedLLM(Streaming):
         return self._client.served_models(timeout)
 
     def stream(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        extra_body: dict[str, Any] | None = None,
-        deadline: float | None = None,
+        self, messages: list[dict[str, str]], **options: Unpack[StreamOptions]
     ) -> Iterator[str]:
         """Start the server if needed, then yield the reply's text pieces (with the deadline)."""
         self.start()
         assert self._client is not None
-        yield from self._client.stream(
-            messages,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            extra_body=extra_body,
-            deadline=deadline,
-        )
+        yield from self._client.stream(messages, **options)
 
     def close(self) -> None:
         """Stop the server and free the model; start() may be called again later."""

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Required, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -82,18 +82,21 @@ def _status_reason(err: openai.APIStatusError) -> str:
     return str(message)
 
 
+class StreamOptions(TypedDict, total=False):
+    """stream()'s keyword options, as ChatLLM.stream documents them."""
+
+    max_tokens: Required[int]
+    temperature: float
+    extra_body: dict[str, Any] | None
+    deadline: float | None
+
+
 class Streaming:
     """What every LLM here offers: stream() its reply in pieces, and complete() built on it
     (so the deadline and the size cap hold for both)."""
 
     def stream(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        extra_body: dict[str, Any] | None = None,
-        deadline: float | None = None,
+        self, messages: list[dict[str, str]], **options: Unpack[StreamOptions]
     ) -> Iterator[str]:
         raise NotImplementedError
 
@@ -326,4 +329,4 @@ class _Request:
     read_timeout: float
 
 
-__all__ = ["ChatLLM", "LLMStatus", "Piece", "Streaming", "reply_char_cap"]
+__all__ = ["ChatLLM", "LLMStatus", "Piece", "StreamOptions", "Streaming", "reply_char_cap"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from rag.answering import confidence, prompt
 from rag.answering.compose import (
@@ -302,22 +302,19 @@ def _collect(pieces: Iterator[str], raw: list[str]) -> Iterator[str]:
         yield piece
 
 
-def ask(
-    question: str,
-    engine: Engine,
-    *,
-    history: list[dict[str, str]] | None = None,
-    filters: Filters | None = None,
-    top_k: int | None = None,
-    hybrid: bool | None = None,
-    question_date: str = "",
-) -> Answer:
+class Options(TypedDict, total=False):
+    """answer_stream's keyword options, for the functions that pass them on."""
+
+    history: list[dict[str, str]] | None
+    filters: Filters | None
+    top_k: int | None
+    hybrid: bool | None
+    question_date: str
+
+
+def ask(question: str, engine: Engine, **options: Unpack[Options]) -> Answer:
     """Run answer_stream to the end and return the verified answer (scripts, eval, tests)."""
-    events = answer_stream(
-        question, engine, history=history, filters=filters, top_k=top_k, hybrid=hybrid,
-        question_date=question_date,
-    )  # fmt: skip
-    for event in events:
+    for event in answer_stream(question, engine, **options):
         if isinstance(event, Done):
             return event.answer
     raise RuntimeError("answer_stream ended without an answer")
