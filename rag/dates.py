@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+from rag.text import YEAR
+
+_YEAR = re.compile(rf"\b({YEAR})\b")
 # relative wording -> (days before the question date, days after) that it covers
 _RELATIVE = [
     (re.compile(r"\b(today|tonight|this morning|this afternoon)\b", re.I), (1, 0)),

@@ -17,6 +17,12 @@ _UNITS = (
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _TENS_RE = re.compile(rf"\b({'|'.join(_TENS)})(?:[\s-]+({'|'.join(_UNITS[1:10])}))?\b")
 _UNITS_RE = re.compile(rf"\b({'|'.join(_UNITS)})\b")
+# A count said in words ('forty thousand', 'dozens', 'none'), for "how many" answers.
+NUMBER_WORDS = re.compile(
+    rf"\b({'|'.join([*_UNITS[1:], *_TENS])}|dozens?|hundreds?|thousands?|millions?|billions?|"
+    r"half|none|no)\b",
+    re.IGNORECASE,
+)
 _ARTICLES = frozenset({"a", "an", "the"})
 # The scorer's reading of `[n]` markers, ranges included: broader than the pipeline's parser.
 _MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
@@ -75,6 +81,8 @@ CLAIM_STOPWORDS = frozenset(
     "them then there these they this those through to up was we were what when where which "
     "while who whom why will with would year years according reported report".split()
 )
+
+YEAR = r"(?:19|20)\d\d"  # a figure read as a year: 1900-2099
 
 
 def _number_words(match: re.Match[str]) -> str:

@@ -8,14 +8,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from rag.text import NUMBER_WORDS
+
 Kind = Literal["number", "when", "who", ""]
 
-_NUMBER_WORDS = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
-    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|dozens?|hundreds?|thousands?|"
-    r"millions?|billions?|half|none|no)\b",
-    re.IGNORECASE,
-)
 _TIME_WORDS = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(monday|tuesday|"
     r"wednesday|thursday|friday|saturday|sunday|yesterday|today|week|month|year|decade|"
@@ -76,7 +72,7 @@ def answer_kind_ok(question: str, phrase: str) -> bool:
     """Is the phrase the kind of thing the question asks for (number, time, person)?"""
     asked = kind(question)
     if asked == "number":
-        return bool(re.search(r"\d", phrase) or _NUMBER_WORDS.search(phrase))
+        return bool(re.search(r"\d", phrase) or NUMBER_WORDS.search(phrase))
     if asked == "when":
         return bool(re.search(r"\d", phrase) or _TIME_WORDS.search(phrase))
     if asked == "who":

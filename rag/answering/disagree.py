@@ -13,10 +13,10 @@ from difflib import SequenceMatcher
 
 from rag.answering.units import VALUE, counted, unit, unit_after
 from rag.citations import Passage, figures, fold
-from rag.text import normalize, terms
+from rag.text import YEAR, normalize, terms
 from rag.tuning import TUNED, Tuning
 
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_YEAR = re.compile(rf"^{YEAR}$")
 _NAME = re.compile(r"[^\W\d_][\w’'-]*")
 _CLOCK = re.compile(r"\s*[ap]\.?m\b\.?", re.IGNORECASE)
 _PARTICLES = frozenset({"de", "del", "la", "von", "van", "da", "bin", "al", "el"})
