@@ -80,15 +80,17 @@ def overlap(
     title_credit: float = TUNED.title_credit,
 ) -> float:
     """Share of the question's IDF mass found in the sentence (0..1); a term found only in the
-    article's title counts `title_credit`, so sentences of one article do not all tie."""
+    article's title counts `title_credit`, so sentences of one article do not all tie. Sums are
+    exact (fsum): a set's order changes between processes, and a float sum in another order
+    could break a tie the other way."""
     default = max(weights.values(), default=1.0) or 1.0
-    total = sum(weights.get(t, default) for t in question_terms)
+    total = math.fsum(weights.get(t, default) for t in question_terms)
     if not total:
         return 0.0
     own = question_terms & sentence_terms
     titled = (question_terms & title_terms) - own
-    found = sum(weights.get(t, default) for t in own)
-    return (found + title_credit * sum(weights.get(t, default) for t in titled)) / total
+    found = math.fsum(weights.get(t, default) for t in own)
+    return (found + title_credit * math.fsum(weights.get(t, default) for t in titled)) / total
 
 
 def previous(c: Candidate, by_end: dict[tuple[str, int], Candidate]) -> Candidate | None:
