@@ -94,6 +94,8 @@ def _row(q: Question, answer: Answer, error: str, retrieval_only: bool) -> dict:
         ],
         "timings": answer.timings,
         "usage": answer.usage,
+        "confidence": answer.confidence,  # the fitted decision's probability, when it decided
+        "signals": answer.signals,  # what it read: a run with the decision off refits it
         "metrics": score_answer(q, answer, retrieval_only=retrieval_only),
         "error": error or None,
         "finished": timestamp(),

@@ -271,12 +271,12 @@ def start_model(engine: Engine, err: Console) -> None:
         return
     began = time.monotonic()
     llm.start_background()
-    with err.status("Loading the model (one time per process)…") as spinner:
+    with err.status("Loading the model (once per process)…") as spinner:
         while llm.status.state == "loading":
             spinner.update(f"{llm.status.message} {time.monotonic() - began:.0f} s")
             time.sleep(0.2)
     took = time.monotonic() - began
     if llm.status.state == "ready" and llm.shared_by is None:
-        err.print(f"{escape(llm.status.message)} Loaded in {took:.0f} s (one time per process).")
+        err.print(f"{escape(llm.status.message)} Loaded in {took:.0f} s (once per process).")
     else:
         err.print(escape(llm.status.message))

@@ -85,6 +85,8 @@ def _script(question: str, flipped: bool = False) -> Answer:
             citations=[Citation(1, f"{A0}:0", A0, "t", "s", "d", "u", KIDNAP, 10, 90)],
             sentences=[Sentence(text, [1], True)],
             retrieved=[_passage(1, A0, KIDNAP), _passage(2, A1)],
+            confidence=0.9,
+            signals={"logprob_mean": -0.1, "logprob_min": -0.3},
             **common,
         )
     if question.startswith("What is Gabriel"):
@@ -148,6 +150,8 @@ def test_run_eval_writes_results_summary_and_escaped_report(tmp_path: Path) -> N
         {"text": r1["answer"], "citations": [1], "supported": True, "reason": ""}
     ]
     assert r1["expected"]["answers"] == ["36", "thirty-six"] and r1["error"] is None
+    assert r1["confidence"] == 0.9 and r1["signals"]["logprob_min"] == -0.3  # to refit on
+    assert rows[1]["confidence"] is None and rows[1]["signals"] == {}
     assert rows[3]["history"] == [{"role": "user", "content": "Tell me about the battle."}]
 
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
