@@ -377,6 +377,16 @@ def test_irrelevant_question_abstains_without_calling_the_llm(indexed, llm_serve
     assert llm_server.requests == []
 
 
+def test_a_short_question_naming_what_the_articles_name_is_asked(indexed, llm_server) -> None:
+    """A name alone is close in words, not in meaning: no passage passes the similarity gate,
+    but the sentences carry the question's key term, so the model is asked."""
+    settings, store, embedder = indexed
+    strict = settings.model_copy(update={"abstain_threshold": 0.99})
+    engine = Engine(strict, store, embedder, ChatLLM(llm_server.base_url, "k", "m", 5, 0))
+    ask("Who is Gabriel?", engine)
+    assert len(llm_server.requests) == 1
+
+
 @pytest.mark.parametrize("mode", ["http500", "invalid_json", "cut", "garbage", "slow", "down"])
 def test_llm_faults_fall_back_to_quoted_passages(indexed, llm_server, mode: str) -> None:
     url = llm_server.base_url

@@ -28,7 +28,7 @@ from rag.answering.pace import Pace
 from rag.answering.parts import parts
 from rag.answering.points import decide_points, speaking
 from rag.answering.search import Found, find_passages
-from rag.answering.verify import Verdict, decide
+from rag.answering.verify import Verdict, coverage, decide, key_terms
 from rag.chunking import estimate_tokens
 from rag.citations import Passage
 from rag.embedded import EmbeddedLLM
@@ -96,8 +96,7 @@ def answer_stream(
         answer.notice = " ".join(n for n in notes if n)
         return Done(answer)
 
-    best = max((p.similarity for p in found.retrieved), default=0.0)
-    if best < settings.abstain_threshold or not passages:
+    if not passages or _off_topic(query, found, settings.abstain_threshold, settings.tuning):
         yield finish(abstention(question, query, passages, []))
         return
     if engine.llm is None:
@@ -173,6 +172,17 @@ def _reply(
         decision = confidence.shipped() if settings.fitted_decision else None
         answer = confidence.decided(question, answer, raws, decision)
     return answer, sizes, raws
+
+
+def _off_topic(query: str, found: Found, threshold: float, tuning: Tuning) -> bool:
+    """Refuse before asking the model: no retrieved passage is close in meaning (`threshold`)
+    and the sentences found do not carry the question's key terms, so no answer could pass the
+    checks. A short question naming what the articles name ('Who is Gabriel?') is close in
+    words, not in meaning: it is asked."""
+    best = max((p.similarity for p in found.retrieved), default=0.0)
+    if best >= threshold:
+        return False
+    return coverage(key_terms(query), found.passages, found.weights) < tuning.key_term_coverage
 
 
 def _verify_or_read_on(
