@@ -174,7 +174,8 @@ class Settings(BaseSettings):
     )
     abstain_threshold: float = Field(
         0.25,
-        description="Best dense similarity below which the answer abstains (calibrated with"
+        description="Best dense similarity below which the answer abstains before the model,"
+        " when the sentences found also miss the question's key terms (calibrated with"
         " benchmarks/calibrate.py on data/eval/seed.jsonl).",
     )
     tuning: Tuning = Field(
