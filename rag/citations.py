@@ -168,9 +168,9 @@ def verify(
     by_n = {p.n: j for j, p in enumerate(passages)}
     topic = topic_names(question, passages)
     sentences = []
+    needed = tuning.lexical_support
     for claim, cited in claims:
         valid = [n for n in cited if n in by_n]
-        needed = tuning.lexical_support
         reasons = {n: check(claim, passages[by_n[n]], question, topic, needed) for n in valid}
         good = [n for n in valid if not reasons[n]]
         if good:
@@ -179,7 +179,7 @@ def verify(
             reason = "; ".join(reasons[n] for n in valid)
             sentences.append(Sentence(claim, valid, supported=False, reason=reason))
         else:
-            sentences.append(_attach(claim, passages, question, topic, tuning.lexical_support))
+            sentences.append(_attach(claim, passages, question, topic, needed))
     return sentences
 
 

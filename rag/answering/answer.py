@@ -153,7 +153,7 @@ def _reply(
         free = prompt.messages(query, passages, today)
         free[0]["content"] = prompt.FREE_TEXT_PROMPT
         calls = [(free, None)]
-    sizes = [sum(estimate_tokens(m["content"]) for m in r) for r, _ in calls]
+    sizes = [_prompt_tokens(call) for call in calls]
     if embedded and engine.llm.status.state != "ready":
         yield Status("Loading the model (once per process)…")
     yield Status(_wait_message(passages, sizes[0], engine.pace))
@@ -165,7 +165,7 @@ def _reply(
         return answer_from_points(question, query, verdict, passages, said), sizes, raws
     if not constrained:
         text = "".join(raws[0]).strip()
-        return free_text_answer(question, query, text, passages), sizes, raws
+        return free_text_answer(question, query, text, passages, settings.tuning), sizes, raws
     args = (engine, found, today, sizes, started, timings)
     answer = yield from _verify_or_read_on(question, query, raws, *args)
     if not answer.abstained:
@@ -214,7 +214,7 @@ def _verify_or_read_on(
     read = passages + reading
     embedded = isinstance(engine.llm, EmbeddedLLM)
     calls = [_constrained_call(q, shown, today, embedded) for q, shown in todo]
-    sizes += [sum(estimate_tokens(m["content"]) for m in r) for r, _ in calls]
+    sizes += [_prompt_tokens(call) for call in calls]
     size = sizes[-len(calls)]
     yield Sources(read)
     yield Status(_wait_message(reading, size, engine.pace, again=True))
@@ -250,6 +250,11 @@ def _constrained_call(
     for an answer phrase, or for cited `points`."""
     body = prompt.request_body([p.n for p in shown], embedded, points)
     return prompt.messages(question, shown, today, points), body
+
+
+def _prompt_tokens(call: Call) -> int:
+    """The estimated tokens of a call's messages: what the model reads before it writes."""
+    return sum(estimate_tokens(m["content"]) for m in call[0])
 
 
 def _generate(

@@ -22,6 +22,7 @@ from rag.citations import (
     support_span,
     verify,
 )
+from rag.tuning import TUNED, Tuning
 
 ABSTAIN_TEXT = "The articles do not say."
 QUOTE_LABEL = "The articles say:"
@@ -224,7 +225,9 @@ def worded(question: str, sentence: Sentence, passages: list[Passage], disagree:
     return sentence
 
 
-def free_text_answer(question: str, query: str, raw: str, passages: list[Passage]) -> Answer:
+def free_text_answer(
+    question: str, query: str, raw: str, passages: list[Passage], tuning: Tuning = TUNED
+) -> Answer:
     """The answer from an unconstrained reply: sentences with [n] markers, each verified."""
     claims = split_answer(raw)
     if not raw or _REFUSAL.search(raw):
@@ -235,7 +238,7 @@ def free_text_answer(question: str, query: str, raw: str, passages: list[Passage
         answer = extractive(question, query, pointed, "The model only pointed at passages.")
         answer.passages = passages
         return answer
-    checked = verify(claims, passages, query)
+    checked = verify(claims, passages, query, tuning)
     shown = [s for s in checked if s.supported]
     left_out = [s for s in checked if not s.supported]
     if not shown:

@@ -62,7 +62,8 @@ def shown_phrase(answer: Answer, raws: Sequence[Sequence[str]]) -> str:
 def features(answer: Answer, raws: Sequence[Sequence[str]]) -> list[float] | None:
     """The FEATURES of a shown answer, read from the model's replies (`raws`); None when they
     carry no log-probabilities for its phrase."""
-    logprobs = [lp for raw in raws for lp in phrase_logprobs(raw, shown_phrase(answer, raws))]
+    phrase = shown_phrase(answer, raws)
+    logprobs = [lp for raw in raws for lp in phrase_logprobs(raw, phrase)]
     if not logprobs:
         return None
     return [sum(logprobs) / len(logprobs), min(logprobs)]

@@ -120,12 +120,13 @@ def check_proposal(
     proposal: Proposal,
     passages: Sequence[Passage],
     weights: dict[str, float],
-    threshold: float = TUNED.key_term_coverage,
+    threshold: float | None = None,
     tuning: Tuning = TUNED,
 ) -> Checked:
     """Verify one proposed answer against the numbered sentences it cites (their key-term
-    coverage at least `threshold`); the answer to a two-part question has to answer one of its
-    parts."""
+    coverage at least `threshold`, by default the tuned share); the answer to a two-part
+    question has to answer one of its parts."""
+    threshold = tuning.key_term_coverage if threshold is None else threshold
     checks = [
         _check(part, proposal, passages, weights, threshold, tuning) for part in parts(question)
     ]
@@ -266,16 +267,18 @@ def decide(
     sentence: str,
     passages: Sequence[Passage],
     weights: dict[str, float],
-    threshold: float = TUNED.key_term_coverage,
+    threshold: float | None = None,
     texts: Mapping[str, str] | None = None,
     spare: Sequence[Passage] = (),
     tuning: Tuning = TUNED,
 ) -> Verdict:
-    """Check every proposal and the model's sentence; build the claims that may be shown.
+    """Check every proposal and the model's sentence; build the claims that may be shown
+    (their sentences' key-term coverage at least `threshold`, by default the tuned share).
 
     `texts` (article id -> text) lets another article's different value for the one thing
     asked, in a shown or a `spare` sentence (one not shown to the model), join the answer as a
     disagreement; the spare sentences it cites come back in `Verdict.added`."""
+    threshold = tuning.key_term_coverage if threshold is None else threshold
     checked = [check_proposal(question, p, passages, weights, threshold, tuning) for p in proposals]
     left_out = [
         Sentence(c.answer, c.evidence, supported=False, reason=c.reason)
