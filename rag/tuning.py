@@ -16,7 +16,8 @@ class Tuning:
     """Weights and thresholds of retrieval, evidence, checking and disagreement."""
 
     # Retrieval (retriever.py): fusion weights of min-max scaled scores, tuned on
-    # data/eval/news-dev.jsonl and checked on seed.jsonl (README "Retrieval").
+    # data/eval/news-dev.jsonl and checked on seed.jsonl (docs/measurements.md, "Retrieval
+    # quality on the news dev set").
     dense_weight: float = 0.4
     chunk_keyword_weight: float = 0.2
     article_keyword_weight: float = 0.6
@@ -34,7 +35,7 @@ class Tuning:
 
     # Checking a quiz answer (verify.py): the share of the question's IDF mass its evidence
     # sentences must carry. Against 0.5, 0.45 answered 2 more seed questions, and on the 184 dev
-    # questions one more conflict and one fewer correct refusal (README, answer quality).
+    # questions one more conflict and one fewer correct refusal (docs/measurements.md).
     key_term_coverage: float = 0.45
     # ... and the sentence stating the answer, on its own: switched off, rtqa-dev gained 2
     # answers and the short set 3 with 2 more wrong ones shown (docs/measurements.md), but a

@@ -35,7 +35,8 @@ def needs_context(question: str) -> bool:
 
 def condense(question: str, history: list[dict[str, str]]) -> str:
     """The query for a follow-up: the question with the last one it leans on, no LLM call
-    (a 1.5B model's rewrites answered or made up facts: benchmarks in the README).
+    (a 1.5B model's rewrites answered or made up facts: seed follow-ups 0.375 with them, 0.750
+    without).
 
     >>> condense("And how many died?", [{"role": "user", "content": "Who was kidnapped?"}])
     'And how many died? (earlier: Who was kidnapped?)'
