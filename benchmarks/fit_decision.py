@@ -72,9 +72,6 @@ def main() -> int:
     parser.add_argument("--wrong-cost", type=float, default=1.0)
     parser.add_argument("--write", action="store_true")
     parser.add_argument(
-        "--add", default="", help="comma-separated extra signals to try as features"
-    )
-    parser.add_argument(
         "--only", default="", help="comma-separated features to fit on (default: all)"
     )
     args = parser.parse_args()

@@ -18,8 +18,13 @@ from rag.stats import latency_stats, usage_totals
 
 __all__ = [
     "compare_runs",
+    "is_run_dir",
+    "new_run_dir",
+    "read_meta",
     "read_rows",
+    "repair_results",
     "summarize",
+    "timestamp",
     "write_summary",
 ]
 
